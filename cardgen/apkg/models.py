@@ -1,0 +1,44 @@
+"""The two Anki note types. Frozen: ids, names of fields and templates, their order, sort field.
+
+Changing any of these makes Anki skip every update of existing notes (see the README, "Card
+identity"). Only the template HTML and CSS may change; they update in place on import.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import genanki
+
+BASIC_MODEL_ID = 1764083297
+CLOZE_MODEL_ID = 1764083298
+# Status: e.g. "retired"; Media and Reserved are spare fields kept for later features, since a
+# field added after the first release would stop updates.
+BASIC_FIELDS = ("Front", "Back", "Context", "Moment", "Source", "Status", "Media", "Reserved")
+CLOZE_FIELDS = ("Text", "Back Extra", "Context", "Moment", "Source", "Status", "Media", "Reserved")
+TEMPLATE_FILES = ("basic_front.html", "basic_back.html", "cloze_front.html", "cloze_back.html", "style.css")
+
+
+def load_templates(override_dir: Path | None = None) -> dict[str, str]:
+    """The shipped templates, each replaced by a file of the same name in ``override_dir``."""
+    shipped = resources.files("cardgen") / "templates"
+    out = {}
+    for name in TEMPLATE_FILES:
+        custom = override_dir / name if override_dir else None
+        out[name] = (custom.read_text(encoding="utf-8") if custom and custom.is_file()
+                     else (shipped / name).read_text(encoding="utf-8"))
+    return out
+
+
+def build_models(templates: dict[str, str]) -> tuple[genanki.Model, genanki.Model]:
+    css = templates["style.css"]
+    basic = genanki.Model(
+        BASIC_MODEL_ID, "cardgen basic", fields=[{"name": f} for f in BASIC_FIELDS],
+        templates=[{"name": "Card 1", "qfmt": templates["basic_front.html"], "afmt": templates["basic_back.html"]}],
+        css=css, sort_field_index=0)
+    cloze = genanki.Model(
+        CLOZE_MODEL_ID, "cardgen cloze", fields=[{"name": f} for f in CLOZE_FIELDS],
+        templates=[{"name": "Cloze", "qfmt": templates["cloze_front.html"], "afmt": templates["cloze_back.html"]}],
+        css=css, model_type=genanki.Model.CLOZE, sort_field_index=0)
+    return basic, cloze

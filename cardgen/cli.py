@@ -1,0 +1,113 @@
+"""The ``build-deck`` command: maps options to ``build_deck`` and its report to output and exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cardgen import __version__
+from cardgen.errors import CardgenError
+from cardgen.extract import EXTRACTORS
+from cardgen.pipeline import BuildOptions, BuildReport, build_deck
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+_PROGRESS_FROM = 50  # notes; smaller vaults build before a bar would be worth drawing
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cardgen {__version__}")
+        raise typer.Exit()
+
+
+@app.command(help="""Build Anki decks (.apkg) from a folder of Markdown video notes.
+
+Every *.md under NOTES_DIR (default: notes/) becomes question/answer cards (headings, callouts)
+and cloze cards (timestamped claims), each linking to its moment in the video. One .apkg is
+written to --out (default: decks/), with a subdeck per folder. Import it into Anki; rebuilding
+and re-importing updates the existing cards in place.
+
+Exit status: 0 built; 1 a note failed (the others are still built) or, with --strict, a
+warning; 2 bad usage.""")
+def build(
+    notes_dir: Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")] = Path("notes"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
+    deck: Annotated[Optional[str], typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(
+        "--skip", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTORS)}.")] = None,
+    templates: Annotated[Path, typer.Option(
+        help="Folder with card templates overriding the shipped ones, if it exists.")] = Path("templates"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    strict: Annotated[bool, typer.Option(help="Treat warnings as failure (exit 1).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    skipped = set(skip or [])
+    unknown = skipped - set(EXTRACTORS)
+    if unknown:
+        raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTORS)}",
+                                 param_hint="--skip")
+    opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck,
+                        extractors=tuple(n for n in EXTRACTORS if n not in skipped),
+                        templates_dir=templates if templates.is_dir() else None)
+    err = Console(stderr=True)
+    try:
+        report = _run(opts, show_bar=not as_json and not quiet and err.is_terminal, console=err)
+    except CardgenError as e:
+        err.print(f"[red]error:[/red] {rich_escape(str(e))}", highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_summary(report, err if quiet else Console(), err, quiet)
+    if report.errors or (strict and report.warnings):
+        raise typer.Exit(1)
+
+
+def _run(opts: BuildOptions, show_bar: bool, console: Console) -> BuildReport:
+    if not show_bar:
+        return build_deck(opts)
+    with Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("notes", total=None)
+
+        def tick(done: int, total: int) -> None:
+            if total >= _PROGRESS_FROM:
+                bar.update(task, completed=done, total=total)
+
+        return build_deck(opts, progress=tick)
+
+
+def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool) -> None:
+    for d in report.diagnostics:
+        colour = "red" if d.level == "error" else "yellow"
+        err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]", highlight=False, soft_wrap=True)
+    if quiet:
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in report.cards.items())
+    out.print(f"{report.notes} notes -> {sum(report.cards.values())} cards ({kinds})", highlight=False)
+    if report.notes_without_video:
+        out.print(f"{len(report.notes_without_video)} notes without a video: "
+                  f"{report.cards_without_link} cards have no video link", highlight=False)
+    if report.skipped:
+        out.print(f"{len(report.skipped)} notes opted out (cardgen: false)", highlight=False)
+    if report.failed:
+        out.print(f"[red]{len(report.failed)} notes failed and were left out[/red]", highlight=False)
+    out.print(f"{len(report.warnings)} warnings, {len(report.errors)} errors", highlight=False)
+    out.print(f"wrote {report.output}", highlight=False)
+
+
+def main() -> None:
+    app(prog_name="build-deck")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

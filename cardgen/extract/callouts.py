@@ -1,0 +1,77 @@
+"""Callouts -> definition cards.
+
+    > [!info] Mechanistic Interpretability
+    > Mechanistic interpretability involves examining the circuits inside AI models.
+
+gives "What is Mechanistic Interpretability?" -> the definition. Generic titles (Conclusion,
+Summary, Note, Example 2) and untitled callouts get a question about their section instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cardgen.extract.common import card_moments, context, ranked, slug, study_answer
+from cardgen.markup import escape
+from cardgen.model import Callout, Card, Note, Section
+
+_GENERIC = re.compile(
+    r"^(?:the\s+)?(conclusions?|summary|in summary|overview|recap|tl;?dr|notes?|important|info|information|"
+    r"tips?|pro tip|warning|caution|danger|key (?:takeaways?|points?|insights?)|takeaways?|insights?|"
+    r"remember|fun fact|bottom line|definition|quote|example|examples|question|answer|result|"
+    r"see also|related|challenge|exercise)(?:\s*\d+)?\s*[:.!]?$", re.I)
+_EXAMPLE = re.compile(r"^(example|exercise|problem|case|challenge)\s*\d*\s*[:.–-]\s*(.+)$", re.I)
+_NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warning": "warning",
+         "caution": "warning", "attention": "warning", "danger": "pitfall", "error": "pitfall",
+         "bug": "pitfall", "failure": "pitfall", "important": "key point", "example": "example",
+         "quote": "quote", "cite": "quote", "summary": "summary", "tldr": "summary",
+         "abstract": "summary", "question": "question", "faq": "question", "help": "question",
+         "definition": "definition", "math": "formula", "formula": "formula", "success": "result",
+         "check": "result", "done": "result", "seealso": "related idea", "challenge": "challenge",
+         "todo": "task"}
+_TERM_WORDS = 6
+
+
+def _about(note: Note, section: Section) -> str:
+    if section.heading is not None:
+        return f"<b>{escape(section.heading.plain)}</b> in “{escape(note.title)}”"
+    return f"“{escape(note.title)}”"
+
+
+def question(note: Note, section: Section, callout: Callout) -> str:
+    noun = _NOUN.get(callout.kind, "key point")
+    title = callout.title.plain.strip().rstrip(":").strip() if callout.title else ""
+    if not title:
+        return f"What {noun} is given about {_about(note, section)}?"
+    generic = _GENERIC.match(title)
+    if generic:
+        word = generic.group(1).lower()
+        return f"What is the {word} about {_about(note, section)}?"
+    example = _EXAMPLE.match(title)
+    if example:
+        return f"Work through <b>{escape(title)}</b>"
+    if title.endswith("?"):
+        return escape(title)
+    if noun == "formula":
+        return f"What is the formula for <b>{escape(title)}</b>?"
+    if noun == "quote":
+        return f"What does the quote “{escape(title.strip(chr(34) + '“”'))}” say?"
+    if len(title.split()) <= _TERM_WORDS:
+        return f"What is <b>{escape(title)}</b>?"
+    return f"Explain: <b>{escape(title)}</b>"
+
+
+def extract(note: Note) -> list[Card]:
+    found = [(s, c) for s in note.sections for c in s.callouts]
+    anchors = ranked([slug(c.title.plain) if c.title else f"{slug('/'.join(s.trail) or 'intro')}/{c.kind}"
+                      for s, c in found])
+    cards = []
+    for (section, callout), anchor in zip(found, anchors):
+        answer = study_answer(callout.blocks)
+        if not answer.plain:
+            continue
+        cards.append(Card(
+            key=f"{note.key}#callouts#{anchor}", kind="basic", extractor="callouts",
+            front=question(note, section, callout), back=answer.html, context=context(note, section.trail),
+            moments=card_moments(note, section, callout.moments), line=callout.line))
+    return cards

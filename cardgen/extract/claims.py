@@ -1,0 +1,117 @@
+"""Timestamped claims -> cloze cards.
+
+    Interpretability needs [[mech_interp | circuit analysis]] tools [00:48:21](#t=00:48:21).
+
+gives "Interpretability needs {{c1::circuit analysis}} tools." linked to 48:21. The hidden term is
+a wikilink alias or a bold phrase when there is one, else a name, a number or the longest content
+word; never a stop word, and never a term that shows elsewhere in the same sentence.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from collections import Counter
+
+from cardgen.extract.common import context, ranked, slug
+from cardgen.markup import escape
+from cardgen.model import Card, Note, Sentence
+
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each either few for from further had has
+have having he her here hers herself him himself his how however i if in into is it its itself just
+like may me might more most much must my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them themselves then
+there these they this those through thus to too under until up upon us very via was we were what when
+where whether which while who whom whose why will with within without would yet you your yours
+yourself yourselves one two also many often even well way ways thing things something someone
+""".split())
+_MAX_TERM_WORDS = 6
+# a capitalised run that does not start the sentence: a name, a product, an acronym
+_NAME = re.compile(r"(?<=[^\s] )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
+                     r"years?|days?|hours?|minutes?|seconds?|times|x|km|kg|m|cm|mm|Hz|kHz|GB|MB|°C|°F)(?![\w/]))?")
+# hiding a term inside math or code would break the formula or the code
+_UNHIDEABLE = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|<code>.*?</code>|<pre>.*?</pre>", re.S)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
+# without a tagger, word endings tell nouns (worth hiding) from adjectives, adverbs and verbs
+_NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
+_NOT_NOUN = re.compile(r"(ly|ing|ed|ous|ive|able|ible|ful|less|al|ic|ical|ant|ent)$")
+
+
+def _word_score(word: str) -> int:
+    w = word.lower()
+    return len(w) + (4 if _NOUNISH.search(w) else 0) - (4 if _NOT_NOUN.search(w) else 0)
+
+
+def _trim(term: str) -> str:
+    words = term.strip(" ,;:.!?\"'“”‘’").split()
+    while words and words[0].lower() in STOP_WORDS:
+        words.pop(0)
+    while words and words[-1].lower() in STOP_WORDS:
+        words.pop()
+    return " ".join(words).strip(" ,;:.!?\"'“”‘’")
+
+
+def candidates(claim: Sentence) -> list[str]:
+    """Terms to hide, best first."""
+    plain = claim.text.plain
+    found = [_trim(t) for t in claim.terms]
+    found += [_trim(m.group(1)) for m in _NAME.finditer(plain)]
+    found += [m.group(0).strip() for m in _NUMBER.finditer(plain)]
+    found += sorted((w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS), key=_word_score, reverse=True)
+    return [t for t in dict.fromkeys(found) if t]
+
+
+def _occurrences(term: str, text: str) -> list[re.Match[str]]:
+    return list(re.finditer(r"(?<![\w])" + re.escape(term) + r"(?![\w])", text, re.I))
+
+
+def cloze(claim: Sentence) -> str | None:
+    """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely."""
+    words = len(claim.text.plain.split())
+    visible = htmllib.unescape(re.sub(r"<[^>]*>", "", claim.text.html))
+    for term in candidates(claim):
+        n = len(term.split())
+        if n > _MAX_TERM_WORDS or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
+            continue
+        if len(_occurrences(term, claim.text.plain)) != 1 or len(_occurrences(term, visible)) != 1:
+            continue
+        hit = _find_in_html(claim.text.html, escape(term))
+        if hit is None:
+            continue
+        start, end = hit
+        hidden = claim.text.html[start:end].replace("::", ":&#58;")
+        return f"{claim.text.html[:start]}{{{{c1::{hidden}}}}}{claim.text.html[end:]}"
+    return None
+
+
+def _find_in_html(html: str, needle: str) -> tuple[int, int] | None:
+    """The one place ``needle`` stands in the text (not inside a tag) of ``html``."""
+    pattern = re.compile(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", re.I)
+    masked = _UNHIDEABLE.sub(lambda m: "\x01" * len(m.group(0)), html)
+    hits = []
+    for m in pattern.finditer(masked):
+        if html.rfind("<", 0, m.start()) > html.rfind(">", 0, m.start()):
+            continue  # inside a tag
+        hits.append((m.start(), m.end()))
+    return hits[0] if len(hits) == 1 else None
+
+
+def extract(note: Note) -> list[Card]:
+    claims = [(s, c) for s in note.sections for c in s.claims]
+    firsts = Counter(c.moments[0] for _, c in claims)
+    anchors = ranked([f"t{c.moments[0].seconds}" if firsts[c.moments[0]] == 1 else
+                      f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
+    cards = []
+    for (section, claim), anchor in zip(claims, anchors):
+        text = cloze(claim)
+        if text is None:
+            continue
+        if claim.moments[0].video:
+            anchor += f"@{claim.moments[0].video}"
+        cards.append(Card(
+            key=f"{note.key}#claims#{anchor}", kind="cloze", extractor="claims", front=text, back="",
+            context=context(note, section.trail), moments=claim.moments, line=claim.line))
+    return cards

@@ -1,0 +1,96 @@
+"""Helpers the extractors share: study-sized answers, the moment a card links, anchors."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from cardgen.markup import escape
+from cardgen.model import Block, Note, Section, Text
+from cardgen.timestamps import Moment
+
+ANSWER_WORDS = 40  # stop adding units to an answer past this many words
+UNIT_WORDS = 60  # cut a single unit longer than this
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
+    return s[:80] or "untitled"
+
+
+def context(note: Note, trail: Iterable[str]) -> str:
+    """The breadcrumb shown above a card: note title › section › subsection."""
+    return " › ".join(escape(p) for p in (note.title, *trail) if p)
+
+
+def card_moments(note: Note, section: Section, own: Iterable[Moment] = ()) -> tuple[Moment, ...]:
+    """A card's own moments, else its section's first, else the nearest earlier, else 0:00."""
+    own = tuple(own)
+    if own:
+        return own
+    if section.moments:
+        return section.moments[:1]
+    if section.before is not None:
+        return (section.before,)
+    return (Moment(0),) if note.video else ()
+
+
+def _cut(text: Text, words: int) -> Text:
+    kept = text.plain.split()[:words]
+    return Text(escape(" ".join(kept)) + " …", " ".join(kept) + " …")
+
+
+def study_answer(blocks: Iterable[Block]) -> Text:
+    """The first units of a section or callout, up to about ``ANSWER_WORDS`` words."""
+    chosen: list[tuple[str, Text]] = []
+    total = 0
+    for kind, unit in (u for b in blocks for u in b.units):
+        n = len(unit.plain.split())
+        if chosen and total + n > ANSWER_WORDS:
+            break
+        if n > UNIT_WORDS and kind != "whole":
+            unit, n = _cut(unit, UNIT_WORDS), UNIT_WORDS
+        chosen.append((kind, unit))
+        total += n
+    return _join(chosen)
+
+
+def _join(units: list[tuple[str, Text]]) -> Text:
+    """Sentences into one paragraph, items into one list, whole blocks as they are."""
+    html: list[str] = []
+    para: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if para:
+            html.append("<p>" + " ".join(para) + "</p>")
+            para.clear()
+        if items:
+            html.append("<ul>" + "".join(items) + "</ul>")
+            items.clear()
+
+    for kind, unit in units:
+        if kind == "sentence":
+            if items:
+                flush()
+            para.append(unit.html)
+        elif kind == "item":
+            if para:
+                flush()
+            items.append(f"<li>{unit.html}</li>")
+        else:
+            flush()
+            html.append(unit.html)
+    flush()
+    return Text("".join(html), " ".join(u.plain for _, u in units))
+
+
+def ranked(anchors: list[str]) -> list[str]:
+    """Make repeated anchors unique by their rank: a, a, b -> a, a~2, b."""
+    seen: Counter[str] = Counter()
+    out = []
+    for a in anchors:
+        seen[a] += 1
+        out.append(a if seen[a] == 1 else f"{a}~{seen[a]}")
+    return out

@@ -1,0 +1,44 @@
+"""Headings -> question/answer cards about each section.
+
+    ## A Single New Guest
+    If a new guest arrives, everyone moves down one room <a ... data-t="00:00:50">...</a>.
+
+gives "In “Hilbert Hotel paradox”: what are the key points about *A Single New Guest*?" with the
+first sentences of the section (about 40 words) as the answer, linked to 0:50.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cardgen.extract.common import card_moments, context, ranked, slug, study_answer
+from cardgen.markup import escape
+from cardgen.model import Card, Note, Section
+
+_NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
+
+
+def question(note: Note, section: Section) -> str:
+    assert section.heading is not None
+    heading = _NUMBERING.sub("", section.heading.plain).rstrip(":").strip()
+    title = escape(note.title)
+    if heading.endswith("?"):
+        return f"In “{title}”: {escape(heading)}"
+    if heading.lower() == note.title.lower():
+        return f"What are the key points of “{title}”?"
+    return f"In “{title}”: what are the key points about <b>{escape(heading)}</b>?"
+
+
+def extract(note: Note) -> list[Card]:
+    sections = [s for s in note.sections if s.heading is not None]
+    anchors = ranked(["/".join(slug(t) for t in s.trail) for s in sections])
+    cards = []
+    for section, anchor in zip(sections, anchors):
+        answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks])
+        if not answer.plain:
+            continue  # a heading that only groups subsections
+        cards.append(Card(
+            key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
+            front=question(note, section), back=answer.html, context=context(note, section.trail),
+            moments=tuple(dict.fromkeys(card_moments(note, section) + section.loose)), line=section.line))
+    return cards

@@ -1,0 +1,52 @@
+"""Safe HTML for Anki fields.
+
+Anki shows fields as HTML, verbatim, and reads ``{{c1::...}}`` in a cloze field as a deletion.
+So every piece of note text is escaped, any HTML a note carries goes through a real sanitizer
+(nh3, the Rust ``ammonia`` crate), and ``{``/``}`` become character references that neither
+Anki's template engine nor its cloze parser can see.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import ftfy
+import nh3
+
+ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "hr", "i", "kbd", "li", "mark",
+                "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody",
+                "td", "th", "thead", "tr", "u", "ul"}
+_ATTRIBUTES = {"a": {"href"}, "td": {"align"}, "th": {"align"}}
+_SCHEMES = {"http", "https", "mailto", "obsidian"}
+_MOJIBAKE = re.compile("[ÂÃâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]")
+
+
+def protect_braces(s: str) -> str:
+    return s.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def escape(text: str) -> str:
+    """Plain text -> HTML that Anki shows as that text and never reads as template or cloze."""
+    return protect_braces(html.escape(text, quote=True))
+
+
+def sanitize(fragment: str) -> str:
+    """HTML from a note -> HTML without scripts, handlers, frames or foreign URLs."""
+    cleaned = nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+                        link_rel="noopener noreferrer")
+    return protect_braces(cleaned)
+
+
+def safe_url(url: str) -> str | None:
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    return url if scheme in _SCHEMES else None
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8 read as cp1252 (``â€“`` -> ``–``) without touching correct text."""
+    return ftfy.fix_encoding(text) if _MOJIBAKE.search(text) else text
+
+
+def plain_words(text: str) -> int:
+    return len(text.split())

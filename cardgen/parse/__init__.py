@@ -1,0 +1,58 @@
+"""Parse stage: a note file's text -> the typed ``Note`` model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cardgen.errors import NoteError
+from cardgen.markup import fix_mojibake
+from cardgen.model import Diagnostic, Note
+from cardgen.parse.frontmatter import Meta, read_meta
+from cardgen.parse.inline import Context
+from cardgen.parse.syntax import create_parser
+from cardgen.parse.tree import Walker
+from cardgen.timestamps import note_has_slip
+
+__all__ = ["parse_note"]
+
+_parser = create_parser()
+
+
+def _stamp_parts(tokens: list[dict[str, Any]]) -> list[tuple[int, ...]]:
+    found: list[tuple[int, ...]] = []
+    for tok in tokens:
+        if tok["type"] == "stamp":
+            found.extend(tok["attrs"]["parts"])
+        elif "children" in tok:
+            found.extend(_stamp_parts(tok["children"]))
+    return found
+
+
+def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagnostic]]:
+    """Parse one note. ``None`` when the note opts out (``cardgen: false``).
+
+    Raises ``NoteError`` for a note that cannot be read at all (broken frontmatter).
+    """
+    text = fix_mojibake(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+    meta: Meta = read_meta(path, text, stem)
+    diagnostics = list(meta.warnings)
+    if not meta.enabled:
+        return None, diagnostics
+    try:
+        tokens = _parser(meta.body)
+    except RecursionError:
+        raise NoteError(path, meta.body_line, "nesting too deep to read (blockquotes or lists)") from None
+    assert isinstance(tokens, list)
+    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)))
+    walker = Walker(meta.body, meta.body_line, ctx)
+    sections = walker.sections(tokens)
+    if ctx.slip_examples:
+        diagnostics.append(Diagnostic(path, meta.body_line, (
+            f"{len(ctx.slip_examples)} stamp(s) such as [{ctx.slip_examples[0]}] read as minutes:seconds "
+            "(the mm:ss:00 slip); write [mm:ss] to silence this")))
+    for raw in dict.fromkeys(ctx.bad_stamps):
+        diagnostics.append(Diagnostic(path, meta.body_line, f"stamp {raw!r} is not a valid time; not linked"))
+    note = Note(path=path, key=meta.key, title=meta.title, video=meta.video,
+                channel=(walker.channel or meta.channel), tags=meta.tags, deck=meta.deck,
+                sections=tuple(sections))
+    return note, diagnostics

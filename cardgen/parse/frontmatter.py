@@ -1,0 +1,88 @@
+"""YAML frontmatter -> note metadata (title, video, tags, deck, opt-out), via python-frontmatter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import frontmatter
+import yaml
+
+from cardgen.errors import NoteError
+from cardgen.model import Diagnostic
+from cardgen.timestamps import youtube_id
+
+_VIDEO_ID = re.compile(r"^[\w-]{11}$")
+_URL_KEYS = ("url", "source", "youtube_url", "sourceUrl", "source_url", "youtube", "link", "video")
+_ID_KEYS = ("videoId", "video_id", "videoid", "youtube_id")
+_FALSE = {False, "false", "no", "off", "0", 0}
+
+
+@dataclass
+class Meta:
+    title: str
+    video: str | None
+    tags: tuple[str, ...]
+    deck: str | None
+    channel: str | None
+    key: str
+    enabled: bool
+    body: str
+    body_line: int  # file line of the body's first line
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def tag(value: str) -> str:
+    """A frontmatter tag in Anki's form: ``#a/b c`` -> ``a::b_c``."""
+    t = re.sub(r"\s+", "_", value.strip().lstrip("#"))
+    return "::".join(p for p in t.replace("/", "::").split("::") if p)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else re.split(r"[,\s]+", str(value))
+    return tuple(dict.fromkeys(t for t in (tag(str(i)) for i in items if i is not None) if t))
+
+
+def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
+    if not text.startswith("---"):
+        return {}, text, 1
+    try:
+        meta, body = frontmatter.parse(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(e, "problem", None) or str(e).split("\n")[0]
+        raise NoteError(path, line, f"frontmatter is not valid YAML ({problem}); fix it or remove the --- block") from None
+    if not isinstance(meta, dict):
+        raise NoteError(path, 1, "frontmatter is not a mapping of keys to values (expected e.g. 'title: ...')")
+    start = text.find(body[:200]) if body else len(text)
+    return meta, body, text.count("\n", 0, max(start, 0)) + 1
+
+
+def read_meta(path: str, text: str, stem: str) -> Meta:
+    meta, body, body_line = _split(path, text)
+    warnings: list[Diagnostic] = []
+    video = None
+    for key in _ID_KEYS:
+        if meta.get(key) not in (None, ""):
+            raw = str(meta[key]).strip()
+            video = raw if _VIDEO_ID.match(raw) else youtube_id(raw)
+            if video is None:
+                warnings.append(Diagnostic(path, 1, f"{key} {raw!r} is not a YouTube video id (11 letters, digits, - or _); cards get no video link"))
+            break
+    if video is None:
+        video = next((v for v in (youtube_id(str(meta[k])) for k in _URL_KEYS if meta.get(k)) if v), None)
+    title = str(meta.get("title") or stem).strip() or stem
+    note_id = meta.get("cardgen_id") or meta.get("id")
+    deck = meta.get("deck")
+    channel = meta.get("channel")
+    return Meta(
+        title=title, video=video, tags=_tags(meta.get("tags")),
+        deck=str(deck).strip() if deck else None,
+        channel=str(channel).strip() if channel else None,
+        key=f"id:{note_id}" if note_id not in (None, "") else stem,
+        enabled=meta.get("cardgen", True) not in _FALSE,
+        body=body, body_line=body_line, warnings=warnings)

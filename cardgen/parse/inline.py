@@ -1,0 +1,239 @@
+"""Inline tokens -> sentences of safe HTML with their moments and key terms.
+
+Stamps leave the text and become moments; wikilinks become their alias (else their target);
+``$math$`` becomes MathJax ``\\( \\)``; HTML from the note is sanitized.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cardgen.markup import escape, safe_url, sanitize
+from cardgen.model import Sentence, Text
+from cardgen.timestamps import Moment, Parts, to_seconds, url_seconds, youtube_id
+
+Token = dict[str, Any]
+
+_MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
+_MARKS_IN_PARENS = re.compile(r"\s*\(\s*(?:\x00[\s,;]*)+\)")
+_MARKS_BEFORE_PUNCT = re.compile(r"\s*(?:\x00[\s,;]*)+(?=[.,;:!?)]|$)")
+_MARKS = re.compile(r"\s*(?:\x00[\s,;]*)+")
+_BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_ENDS_SENTENCE = re.compile(r"[.!?][\"”’')\]]*\s*$")
+_STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
+_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
+_ONLY_PUNCT = re.compile(r"^[\s.,;:!?\-–—)(\]\[\"'”“’‘]*$")
+
+
+@dataclass
+class Context:
+    """Per-note reading state: how stamps are read, and what was found."""
+
+    slip: bool = False
+    moments: list[Moment] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    raw_html: bool = False
+    slip_examples: list[str] = field(default_factory=list)
+    bad_stamps: list[str] = field(default_factory=list)
+
+    def take(self) -> tuple[list[Moment], list[str], bool]:
+        taken = self.moments, self.terms, self.raw_html
+        self.moments, self.terms, self.raw_html = [], [], False
+        return taken
+
+
+def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
+    attrs = tok["attrs"]
+    video = attrs["video"]
+    if attrs["seconds"] is not None:
+        return [Moment(attrs["seconds"], video)]
+    parts: list[Parts] = attrs["parts"]
+    if not parts:
+        ctx.bad_stamps.append(tok["raw"])
+    out = []
+    for p in parts:
+        if len(p) == 3 and (p[0] >= 24 or (ctx.slip and p[2] == 0)):
+            ctx.slip_examples.append(":".join(f"{x:02d}" for x in p))
+        out.append(Moment(to_seconds(p, ctx.slip), video))
+    return out
+
+
+def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
+    """Inline tokens -> (html, plain). Stamps are recorded in ``ctx`` and leave ``_MARK``."""
+    html: list[str] = []
+    plain: list[str] = []
+    for tok in tokens:
+        h, p = _render_one(tok, ctx)
+        html.append(h)
+        plain.append(p)
+    return "".join(html), "".join(plain)
+
+
+def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
+    kind = tok["type"]
+    if kind == "text":
+        return escape(tok["raw"]), tok["raw"]
+    if kind == "stamp":
+        ctx.moments.extend(stamp_moments(tok, ctx))
+        return _MARK, _MARK
+    if kind == "wikilink":
+        a = tok["attrs"]
+        if a["embed"]:
+            return "", ""
+        shown = a["alias"] or a["target"].split("#")[0].strip() or a["target"]
+        ctx.terms.append(shown)
+        return escape(shown), shown
+    if kind in ("strong", "emphasis", "strikethrough"):
+        h, p = render(tok["children"], ctx)
+        if not p.replace(_MARK, "").strip():
+            return h, p
+        if kind == "strong":
+            ctx.terms.append(p.replace(_MARK, "").strip())
+        tag = {"strong": "b", "emphasis": "i", "strikethrough": "s"}[kind]
+        return f"<{tag}>{h}</{tag}>", p
+    if kind == "codespan":
+        return f"<code>{escape(tok['raw'])}</code>", tok["raw"]
+    if kind == "inline_math":
+        return f"\\({escape(tok['raw'])}\\)", tok["raw"]
+    if kind == "display_math":
+        return f"\\[{escape(tok['raw'])}\\]", tok["raw"]
+    if kind == "link":
+        return _render_link(tok, ctx)
+    if kind == "image":
+        alt = render(tok.get("children", []), ctx)[1].strip()
+        return (escape(f"[{alt}]"), f"[{alt}]") if alt else ("", "")
+    if kind == "inline_html":
+        ctx.raw_html = True
+        return tok["raw"], ""
+    if kind == "softbreak":
+        return " ", " "
+    if kind == "linebreak":
+        return "<br>", " "
+    return render(tok.get("children", []), ctx) if "children" in tok else (escape(tok.get("raw", "")), tok.get("raw", ""))
+
+
+def _render_link(tok: Token, ctx: Context) -> tuple[str, str]:
+    url = tok["attrs"].get("url", "")
+    h, p = render(tok.get("children", []), ctx)
+    seconds, video = url_seconds(url), youtube_id(url)
+    if video and seconds is not None:  # a link to a moment: the label stays, the moment is linked
+        ctx.moments.append(Moment(seconds, video))
+        return h, p
+    href = safe_url(url)
+    return (f'<a href="{escape(href)}">{h}</a>' if href and h else h), p
+
+
+def clean(s: str) -> str:
+    """Mend what removed stamps leave: ``()``, `` .``, doubled spaces."""
+    s = _MARKS_IN_PARENS.sub("", s)
+    s = _MARKS_BEFORE_PUNCT.sub("", s)
+    s = _MARKS.sub(" ", s)
+    return re.sub(r"[ \t]{2,}", " ", s).strip()
+
+
+def _split_text(raw: str) -> list[str]:
+    pieces, start = [], 0
+    for m in _BOUNDARY.finditer(raw):
+        word = raw[:m.start()].rsplit(None, 1)[-1] if raw[:m.start()].strip() else ""
+        stem = word.rstrip(".!?").lower()
+        if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
+            continue
+        pieces.append(raw[start:m.end(1)])
+        start = m.end()
+    pieces.append(raw[start:])
+    return pieces
+
+
+def _first_plain(tok: Token) -> str:
+    if tok["type"] == "text":
+        return tok["raw"]
+    if tok["type"] == "wikilink":
+        return tok["attrs"]["alias"] or tok["attrs"]["target"]
+    children = tok.get("children") or []
+    return _first_plain(children[0]) if children else ""
+
+
+def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
+    """Top-level inline tokens -> sentences, each with its line offset in the paragraph.
+
+    A stamp belongs to the sentence it follows: ``Claim [t]. Next`` and ``Claim. <a>[t]</a> Next``.
+    """
+    sentences: list[tuple[list[Token], int]] = [([], 0)]
+    lines = 0
+    ended = False  # the last text ended a sentence, and only stamps followed it
+    for i, tok in enumerate(tokens):
+        kind = tok["type"]
+        if kind == "text":
+            raw = tok["raw"]
+            if ended and _STARTS_SENTENCE.match(raw) and sentences[-1][0]:
+                sentences.append(([], lines))
+            for j, piece in enumerate(_split_text(raw)):
+                if j:
+                    sentences.append(([], lines))
+                if piece:
+                    sentences[-1][0].append({"type": "text", "raw": piece})
+            ended = bool(_ENDS_SENTENCE.search(raw))
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if (ended and raw[-1:].isspace() and nxt is not None and nxt["type"] not in ("stamp", "softbreak")
+                    and _first_plain(nxt)[:1].isupper()):
+                sentences.append(([], lines))
+                ended = False
+            continue
+        if kind in ("softbreak", "linebreak"):
+            lines += 1
+            if kind == "linebreak":
+                sentences.append(([], lines))
+                ended = False
+                continue
+        elif kind != "stamp":
+            ended = False
+        sentences[-1][0].append(tok)
+    return _merge_fragments(sentences)
+
+
+def _is_fragment(tokens: list[Token]) -> bool:
+    return all(t["type"] in ("stamp", "softbreak") or (t["type"] == "text" and _ONLY_PUNCT.match(t["raw"]))
+               for t in tokens)
+
+
+def _merge_fragments(sentences: list[tuple[list[Token], int]]) -> list[tuple[list[Token], int]]:
+    out: list[tuple[list[Token], int]] = []
+    pending: list[Token] = []
+    for toks, line in sentences:
+        if not toks:
+            continue
+        if _is_fragment(toks):
+            if out:
+                out[-1][0].extend(toks)
+            else:
+                pending.extend(toks)
+            continue
+        out.append((pending + toks, line))
+        pending = []
+    if pending:
+        out.append((pending, 0))
+    return out
+
+
+def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
+    """Render one sentence; ``None`` when nothing but stamps is left (its moments stay in ``ctx``)."""
+    html, plain = render(tokens, ctx)
+    moments, terms, raw = ctx.take()
+    plain = clean(plain)
+    if not plain:
+        ctx.moments.extend(moments)
+        return None
+    html = clean(html)
+    if raw:
+        html = sanitize(html)
+    return Sentence(Text(html, plain), tuple(dict.fromkeys(moments)), tuple(dict.fromkeys(terms)), line)
+
+
+def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:
+    """Render a run such as a heading or a callout title as one Text, with its moments."""
+    html, plain = render(tokens, ctx)
+    moments, _, raw = ctx.take()
+    html = clean(html)
+    return Text(sanitize(html) if raw else html, clean(plain)), moments

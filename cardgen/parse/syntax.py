@@ -1,0 +1,126 @@
+"""mistune 3 plugins for the syntax of video notes.
+
+Each plugin adds inline tokens that the tree walker (``tree.py``) turns into the note model:
+
+* ``stamp``: a moment of the video, in any of the styles seen in real notes::
+
+      <a class="yt-timestamp" data-t="00:02:03">[00:02:03]</a>   (data-t wins over the label)
+      [00:47:47](#t=00:47:47)   [05:30](#t=05:30)   [00:01:12](#)
+      [01:31](https://www.youtube.com/watch?v=ID&t=91)
+      [02:04:15]   [01:09:09, 01:09:11]   [00:34-02:42]
+
+* ``wikilink``: ``[[target]]``, ``[[target|alias]]``, ``[[target | alias]]`` (and ``![[embed]]``).
+* ``inline_math``/``display_math``: ``$x^2$`` (not ``$8 per month``), ``$$...$$``, ``\\(..\\)``, ``\\[..\\]``.
+
+Stamps inside code spans and code blocks stay code: mistune never runs inline rules there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import mistune
+from mistune.plugins.math import BLOCK_MATH_PATTERN, parse_block_math
+from mistune.plugins.table import table
+
+from cardgen.timestamps import STAMP, find_parts, parse_parts, url_seconds, youtube_id
+
+_RUN = rf"{STAMP}(?:\s*(?:[-–—,]|to)\s*{STAMP})*"
+
+ANCHOR = (r"<a\s[^>\n]{0,300}?\bdata-t\s*=\s*[\"'](?P<anchor_t>[^\"'\n]{0,40})[\"'][^>\n]{0,300}>"
+          r"[^<\n]{0,60}</a>")
+STAMP_LINK = (rf"\[\s*(?P<link_label>{_RUN})(?:\s+Opens in a new window)?\s*\]"
+              r"\(\s*(?P<link_url>[^)\s]{0,400})\s*\)")
+# ``(?:\((?=<a\b))?`` swallows the ``(`` of the malformed hybrid ``[00:39:52](<a ...>``.
+BARE_STAMP = rf"\[\s*(?P<bare_label>{_RUN})\s*\](?:\((?=<a\b))?(?!\()"
+WIKILINK = (r"(?P<wl_embed>!?)\[\[(?P<wl_target>[^\[\]\n|]{1,300}?)"
+            r"(?:\s*\|\s*(?P<wl_alias>[^\[\]\n]{0,300}?))?\s*\]\]")
+DISPLAY_MATH = r"\$\$(?P<dmath>(?:[^$\\]|\\.){1,5000}?)\$\$|\\\[(?P<dmath2>[\s\S]{1,5000}?)\\\]"
+# pandoc's rule: no space just inside the dollars, no digit right after the closing one.
+INLINE_MATH = (r"\$(?=[^\s$])(?P<imath>(?:[^$\\\n]|\\.){1,1000}?)(?<=[^\s\\])\$(?!\d)"
+               r"|\\\((?P<imath2>[^\n]{1,1000}?)\\\)")
+
+
+def _stamp(state: Any, raw: str, parts: list, url: str = "", seconds: int | None = None,
+           video: str | None = None) -> None:
+    state.append_token({"type": "stamp", "raw": raw,
+                        "attrs": {"parts": parts, "seconds": seconds, "video": video}})
+
+
+def parse_anchor(inline: Any, m: re.Match, state: Any) -> int:
+    parts = parse_parts(m.group("anchor_t"))
+    _stamp(state, m.group(0), [parts] if parts else [])
+    return m.end()
+
+
+def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
+    url = m.group("link_url")
+    parts = find_parts(m.group("link_label"))
+    if url.startswith("#"):
+        fragment = url[1:].removeprefix("t=")
+        from_fragment = parse_parts(fragment) if fragment else None
+        _stamp(state, m.group(0), [from_fragment] if from_fragment else parts)
+        return m.end()
+    video = youtube_id(url)
+    if video is None:  # a stamp-labelled link somewhere else: keep it as a plain link
+        state.append_token({"type": "link", "children": [{"type": "text", "raw": m.group("link_label")}],
+                            "attrs": {"url": url}})
+        return m.end()
+    _stamp(state, m.group(0), parts, seconds=url_seconds(url), video=video)
+    return m.end()
+
+
+def parse_bare_stamp(inline: Any, m: re.Match, state: Any) -> int | None:
+    parts = find_parts(m.group("bare_label"))
+    if not parts:
+        return None
+    _stamp(state, m.group(0), parts)
+    return m.end()
+
+
+def parse_wikilink(inline: Any, m: re.Match, state: Any) -> int:
+    state.append_token({"type": "wikilink", "raw": m.group(0), "attrs": {
+        "target": m.group("wl_target").strip(), "alias": (m.group("wl_alias") or "").strip(),
+        "embed": bool(m.group("wl_embed"))}})
+    return m.end()
+
+
+def parse_display_math(inline: Any, m: re.Match, state: Any) -> int:
+    text = m.group("dmath") if m.group("dmath") is not None else m.group("dmath2")
+    state.append_token({"type": "display_math", "raw": text.strip()})
+    return m.end()
+
+
+def parse_inline_math(inline: Any, m: re.Match, state: Any) -> int:
+    text = m.group("imath") if m.group("imath") is not None else m.group("imath2")
+    state.append_token({"type": "inline_math", "raw": text})
+    return m.end()
+
+
+def video_notes(md: mistune.Markdown) -> None:
+    """Register every rule above on a mistune ``Markdown`` instance."""
+    md.inline.register("stamp_anchor", ANCHOR, parse_anchor, before="inline_html")
+    md.inline.register("stamp_link", STAMP_LINK, parse_stamp_link, before="link")
+    md.inline.register("stamp_bare", BARE_STAMP, parse_bare_stamp, before="link")
+    md.inline.register("wikilink", WIKILINK, parse_wikilink, before="link")
+    md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape")
+    md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape")
+    md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
+
+
+class _SourceKeepingMarkdown(mistune.Markdown):
+    """Keeps each block's inline source (``src``) so the walker can find its line in the file."""
+
+    def _iter_render(self, tokens: Any, state: Any) -> Any:
+        for tok in tokens:
+            if "text" in tok and "children" not in tok:
+                tok["src"] = tok["text"]
+            yield from super()._iter_render([tok], state)
+
+
+def create_parser() -> mistune.Markdown:
+    """A mistune parser returning the token tree (no renderer) with cardgen's syntax."""
+    md = _SourceKeepingMarkdown(renderer=None, plugins=[table, mistune.plugins.import_plugin("strikethrough"),
+                                                        video_notes])
+    return md

@@ -1,0 +1,266 @@
+"""mistune's token tree -> sections, callouts and claims. The only module that sees tokens."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cardgen.markup import escape, sanitize
+from cardgen.model import Block, Callout, Section, Sentence, Text
+from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences
+from cardgen.timestamps import Moment
+
+_CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
+_LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rewritten|updated)\b.*:$", re.I)
+_LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
+
+
+class Locator:
+    """Finds the file line of successive pieces of source, moving forward through the note."""
+
+    def __init__(self, text: str, first_line: int) -> None:
+        self.text, self.pos, self.first_line = text, 0, first_line
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(self, src: str) -> int:
+        probe = src.strip().split("\n", 1)[0][:120] if src else ""
+        at = self.text.find(probe, self.pos) if probe else -1
+        if at >= 0:
+            self.pos = at + 1
+        return self.first_line + bisect.bisect_right(self.starts, max(at, self.pos - 1)) - 1
+
+
+@dataclass
+class Sink:
+    """What a run of blocks yields besides its HTML."""
+
+    claims: list[Sentence] = field(default_factory=list)
+    callouts: list[Callout] = field(default_factory=list)
+    moments: list[Moment] = field(default_factory=list)
+    loose: list[Moment] = field(default_factory=list)  # stamps standing alone on a line
+
+
+@dataclass
+class _Open:
+    heading: Text | None
+    trail: tuple[str, ...]
+    level: int
+    line: int
+    moments: list[Moment]
+    sink: Sink = field(default_factory=Sink)
+    blocks: list[Block] = field(default_factory=list)
+
+
+class Walker:
+    """Walks one note's tokens in document order."""
+
+    def __init__(self, body: str, first_line: int, ctx: Context) -> None:
+        self.loc = Locator(body, first_line)
+        self.ctx = ctx
+        self.channel: str | None = None
+
+    # -- sections ---------------------------------------------------------------------------
+    def sections(self, tokens: list[Token]) -> list[Section]:
+        done: list[Section] = []
+        stack: list[tuple[int, str]] = []
+        current = _Open(None, (), 0, self.loc.first_line, [])
+        last: Moment | None = None
+        for tok in tokens:
+            if tok["type"] == "heading":
+                last = self._close(current, done, last)
+                level = tok["attrs"]["level"]
+                line = self.loc.line_of(tok.get("src", ""))
+                text, moments = inline_text(tok["children"], self.ctx)
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                stack.append((level, text.plain))
+                current = _Open(text, tuple(t for _, t in stack), level, line, moments)
+                continue
+            if current.heading is None and self._intro_debris(tok):
+                continue
+            block = self.block(tok, current.sink)
+            if block is not None:
+                current.blocks.append(block)
+        self._close(current, done, last)
+        return done
+
+    def _close(self, s: _Open, done: list[Section], last: Moment | None) -> Moment | None:
+        moments = tuple(dict.fromkeys(s.moments + s.sink.moments))
+        if s.heading is not None or s.blocks or s.sink.callouts:
+            done.append(Section(s.heading, s.trail, s.level, s.line, moments, tuple(s.blocks),
+                                tuple(s.sink.callouts), tuple(s.sink.claims), last, tuple(s.sink.loose)))
+        return moments[-1] if moments else last
+
+    def _intro_debris(self, tok: Token) -> bool:
+        """The ``From: [[channel]] <br/>`` line and LLM residue are not content."""
+        if tok["type"] != "paragraph":
+            return False
+        children = tok["children"]
+        if (len(children) > 1 and children[0]["type"] == "text" and children[0]["raw"].strip() == "From:"
+                and children[1]["type"] == "wikilink"):
+            self.channel = children[1]["attrs"]["target"]
+            rest = children[2:]
+            while rest and rest[0]["type"] not in ("softbreak", "linebreak"):
+                rest = rest[1:]
+            tok["children"] = rest[1:]
+            self.loc.line_of(tok.get("src", ""))
+            return not tok["children"]
+        return _LLM_RESIDUE.match(render(children, self.ctx)[1].strip()) is not None and not self.ctx.take()[0]
+
+    # -- blocks -----------------------------------------------------------------------------
+    def blocks(self, tokens: list[Token], sink: Sink) -> list[Block]:
+        return [b for b in (self.block(t, sink) for t in tokens) if b is not None]
+
+    def block(self, tok: Token, sink: Sink) -> Block | None:
+        kind = tok["type"]
+        if kind in ("paragraph", "block_text"):
+            return self.paragraph(tok, sink, wrap=kind == "paragraph")
+        if kind == "list":
+            return self.list(tok, sink)
+        if kind == "block_quote":
+            return self.quote(tok, sink)
+        if kind == "table":
+            return self.table(tok, sink)
+        if kind == "block_code":
+            raw = tok["raw"].rstrip("\n")
+            line = self.loc.line_of(raw)
+            return Block("code", f"<pre><code>{escape(raw)}</code></pre>", (("whole", Text(
+                f"<pre><code>{escape(raw)}</code></pre>", raw)),), line)
+        if kind == "block_math":
+            html = f"\\[{escape(tok['raw'].strip())}\\]"
+            return Block("math", html, (("whole", Text(html, tok["raw"].strip())),), self.loc.line_of(tok["raw"]))
+        if kind == "block_html":
+            html = sanitize(tok["raw"])
+            plain = clean(re.sub(r"<[^>]*>", " ", html))
+            return Block("html", html, (("whole", Text(html, plain)),), self.loc.line_of(tok["raw"])) if plain else None
+        if kind == "heading":  # a heading inside a list or quote: bold text, not a section
+            text, moments = inline_text(tok["children"], self.ctx)
+            sink.moments.extend(moments)
+            return Block("paragraph", f"<p><b>{text.html}</b></p>", (("sentence", text),),
+                         self.loc.line_of(tok.get("src", "")))
+        return None
+
+    def paragraph(self, tok: Token, sink: Sink, wrap: bool = True) -> Block | None:
+        line = self.loc.line_of(tok.get("src", ""))
+        units: list[tuple[str, Text]] = []
+        for toks, offset in split_sentences(tok["children"]):
+            s = sentence(toks, self.ctx, line + offset)
+            if s is None:  # nothing but stamps: they mark the block around them
+                loose = self.ctx.take()[0]
+                sink.loose.extend(loose)
+                sink.moments.extend(loose)
+                continue
+            sink.moments.extend(s.moments)
+            if s.moments:
+                sink.claims.append(s)
+            units.append(("sentence", s.text))
+        if not units:
+            return None
+        html = " ".join(t.html for _, t in units)
+        return Block("paragraph", f"<p>{html}</p>" if wrap else html, tuple(units), line)
+
+    def list(self, tok: Token, sink: Sink) -> Block | None:
+        items: list[str] = []
+        units: list[tuple[str, Text]] = []
+        line = None
+        for item in tok["children"]:
+            inner = self.blocks(item.get("children", []), sink)
+            if not inner:
+                continue
+            line = inner[0].line if line is None else line
+            items.append("<li>" + "".join(b.html for b in inner) + "</li>")
+            lead = inner[0]
+            if lead.kind == "paragraph":
+                units.append(("item", Text(" ".join(t.html for _, t in lead.units),
+                                           " ".join(t.plain for _, t in lead.units))))
+            else:
+                units.extend(lead.units)
+        if not items:
+            return None
+        tag = "ol" if tok["attrs"].get("ordered") else "ul"
+        return Block("list", f"<{tag}>{''.join(items)}</{tag}>", tuple(units), line or self.loc.line_of(""))
+
+    def quote(self, tok: Token, sink: Sink) -> Block | None:
+        callout = self.callout(tok, sink)
+        if callout is not None:
+            sink.callouts.append(callout)
+            return None
+        inner = self.blocks(tok["children"], sink)
+        if not inner:
+            return None
+        units = tuple(u for b in inner for u in b.units)
+        return Block("quote", "<blockquote>" + "".join(b.html for b in inner) + "</blockquote>", units, inner[0].line)
+
+    def callout(self, tok: Token, outer: Sink) -> Callout | None:
+        """``> [!kind] Title`` (also the bold pseudo-callout ``> **[!kind] Title**``) -> Callout."""
+        children = tok["children"]
+        if not children or children[0]["type"] != "paragraph":
+            return None
+        first = children[0]
+        inl = first["children"]
+        head = inl[0] if inl else None
+        if head is None:
+            return None
+        inside_bold = head["type"] == "strong" and head["children"] and head["children"][0]["type"] == "text"
+        marker_tok = head["children"][0] if inside_bold else head
+        m = _CALLOUT.match(marker_tok.get("raw", "")) if marker_tok["type"] == "text" else None
+        if m is None:
+            return None
+        line = self.loc.line_of(first.get("src", ""))
+        rest = [{"type": "text", "raw": marker_tok["raw"][m.end():]}]
+        rest += head["children"][1:] + inl[1:] if inside_bold else inl[1:]
+        cut = next((i for i, t in enumerate(rest) if t["type"] in ("softbreak", "linebreak")), len(rest))
+        title, title_moments = inline_text(rest[:cut], self.ctx)
+        sink = Sink()
+        body_tokens = ([{"type": "paragraph", "children": rest[cut + 1:], "src": ""}] if rest[cut + 1:] else [])
+        body_tokens += children[1:]
+        blocks = self.blocks(body_tokens, sink)
+        if not blocks and len(title.plain.split()) > _LONG_TITLE_WORDS:
+            # the whole body written on the title line: it is the body, and there is no title
+            blocks = self.blocks([{"type": "paragraph", "children": rest[:cut], "src": ""}], sink)
+            title_moments = []
+            title = Text("", "")
+        outer.callouts.extend(sink.callouts)
+        moments = tuple(dict.fromkeys(title_moments + sink.moments))
+        outer.moments.extend(moments)
+        return Callout(m.group(1).lower(), title if title.plain else None, tuple(blocks), moments, line)
+
+    def table(self, tok: Token, sink: Sink) -> Block | None:
+        head: list[Text] = []
+        rows_html: list[str] = []
+        units: list[tuple[str, Text]] = []
+        line = None
+        for part in tok["children"]:
+            rows = [part] if part["type"] == "table_head" else part["children"]
+            for row in rows:
+                cells = []
+                for cell in row["children"]:
+                    if line is None:
+                        line = self.loc.line_of(cell.get("src", ""))
+                    text, moments = inline_text(cell["children"], self.ctx)
+                    cells.append((text, moments))
+                if part["type"] == "table_head":
+                    head = [c[0] for c in cells]
+                    rows_html.append("<tr>" + "".join(f"<th>{c.html}</th>" for c, _ in cells) + "</tr>")
+                    continue
+                rows_html.append("<tr>" + "".join(f"<td>{c.html}</td>" for c, _ in cells) + "</tr>")
+                self._row_claim(head, cells, line or 0, sink, units)
+        html = "<table>" + "".join(rows_html) + "</table>"
+        return Block("table", html, tuple(units) or (("whole", Text(html, "")),), line or self.loc.line_of(""))
+
+    def _row_claim(self, head: list[Text], cells: list[tuple[Text, list[Moment]]], line: int, sink: Sink,
+                   units: list[tuple[str, Text]]) -> None:
+        """A table row reads as ``Head: cell; Head: cell``; with a stamp in it, it is a claim."""
+        pairs = [(head[i] if i < len(head) else None, c) for i, (c, _) in enumerate(cells) if c.plain]
+        if not pairs:
+            return
+        html = "; ".join(f"<b>{h.html}</b>: {c.html}" if h and h.plain else c.html for h, c in pairs)
+        plain = "; ".join(f"{h.plain}: {c.plain}" if h and h.plain else c.plain for h, c in pairs)
+        moments = tuple(dict.fromkeys(m for _, ms in cells for m in ms))
+        text = Text(html, plain)
+        units.append(("item", text))
+        sink.moments.extend(moments)
+        if moments:
+            sink.claims.append(Sentence(text, moments, (pairs[0][1].plain,), line))

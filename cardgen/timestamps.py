@@ -1,0 +1,122 @@
+"""Video moments: reading stamps written by people and tools, and linking to them.
+
+A stamp is read as ``h:m:s`` or ``m:s``. Real notes also carry the *mm:ss:00 slip*: a tool wrote
+``mm:ss`` with a spurious ``:00`` appended (``[53:18:00]`` in a 20-minute video). cardgen reads a
+three-part stamp as minutes and seconds when
+
+* its first field is 24 or more (no video note is a day long), or
+* the whole note shows the slip: three or more three-part stamps, every one ending in ``:00``.
+
+Everything else is read as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+STAMP = r"\d{1,2}(?::\d{1,2}){1,2}"
+_STAMP_RE = re.compile(STAMP)
+_YOUTUBE_ID = re.compile(r"^[\w-]{11}$")
+_YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be",
+             "music.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com"}
+_T_PARAM = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
+
+Parts = tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A second of a video; ``video`` is set only when it is not the note's own video."""
+
+    seconds: int
+    video: str | None = None
+
+    @property
+    def label(self) -> str:
+        return human(self.seconds)
+
+
+def parse_parts(text: str) -> Parts | None:
+    """``"01:02:03"`` -> ``(1, 2, 3)``; ``None`` when a field is out of range (``[99:99]``)."""
+    if not _STAMP_RE.fullmatch(text.strip()):
+        return None
+    parts = tuple(int(p) for p in text.strip().split(":"))
+    if parts[-1] >= 60 or (len(parts) == 3 and parts[1] >= 60):
+        return None
+    return parts
+
+
+def find_parts(text: str) -> list[Parts]:
+    """Every valid stamp in a bracket such as ``[01:09:09, 01:09:11]`` or ``[00:34-02:42]``."""
+    found = (parse_parts(m.group(0)) for m in _STAMP_RE.finditer(text))
+    return [p for p in found if p is not None]
+
+
+def note_has_slip(stamps: Iterable[Parts]) -> bool:
+    """True when a note's three-part stamps are mm:ss with ``:00`` appended (see module doc)."""
+    triples = [p for p in stamps if len(p) == 3]
+    if any(p[0] >= 24 for p in triples):
+        return True
+    return len(triples) >= 3 and all(p[2] == 0 for p in triples)
+
+
+def to_seconds(parts: Parts, slip: bool) -> int:
+    if len(parts) == 2:
+        return parts[0] * 60 + parts[1]
+    h, m, s = parts
+    if h >= 24 or (slip and s == 0):
+        return h * 60 + m
+    return h * 3600 + m * 60 + s
+
+
+def is_slip_reading(parts: Parts, slip: bool) -> bool:
+    return len(parts) == 3 and (parts[0] >= 24 or (slip and parts[2] == 0))
+
+
+def human(seconds: int) -> str:
+    """47:47, 1:02:07: how a video player shows a time."""
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def youtube_id(url: str) -> str | None:
+    """The video id of a YouTube URL, or ``None``."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if host not in _YT_HOSTS:
+        return None
+    if host.endswith("youtu.be"):
+        candidate = parts.path.strip("/").split("/")[0]
+    elif parts.path.startswith(("/embed/", "/shorts/", "/live/", "/v/")):
+        candidate = parts.path.split("/")[2]
+    else:
+        candidate = parse_qs(parts.query).get("v", [""])[0]
+    return candidate if _YOUTUBE_ID.match(candidate) else None
+
+
+def url_seconds(url: str) -> int | None:
+    """Seconds from a ``t=``/``start=`` query or fragment: ``91``, ``91s``, ``12m28s``, ``1h2m``."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    for chunk in (parts.query, parts.fragment):
+        values = parse_qs(chunk)
+        for key in ("t", "start"):
+            if key in values:
+                m = _T_PARAM.match(values[key][0])
+                if m and any(m.groups()):
+                    h, mi, s = (int(g or 0) for g in m.groups())
+                    return h * 3600 + mi * 60 + s
+    return None
+
+
+def watch_url(video: str, seconds: int) -> str:
+    return f"https://www.youtube.com/watch?v={video}&t={seconds}s"
