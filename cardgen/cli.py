@@ -41,11 +41,11 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
     deck: Annotated[Optional[str], typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
     skip: Annotated[Optional[list[str]], typer.Option(
-        "--skip", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTORS)}.")] = None,
+        "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTORS)}.")] = None,
     templates: Annotated[Path, typer.Option(
         help="Folder with card templates overriding the shipped ones, if it exists.")] = Path("templates"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
-    strict: Annotated[bool, typer.Option(help="Treat warnings as failure (exit 1).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failure (exit 1).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
