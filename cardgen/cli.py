@@ -58,16 +58,16 @@ def build(
     opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck,
                         extractors=tuple(n for n in EXTRACTORS if n not in skipped),
                         templates_dir=templates if templates.is_dir() else None)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         report = _run(opts, show_bar=not as_json and not quiet and err.is_terminal, console=err)
     except CardgenError as e:
-        err.print(f"[red]error:[/red] {rich_escape(str(e))}", highlight=False)
+        err.print(f"[red]error:[/red] {rich_escape(str(e))}")
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_summary(report, err if quiet else Console(), err, quiet)
+        _print_summary(report, err if quiet else Console(soft_wrap=True), err, quiet)
     if report.errors or (strict and report.warnings):
         raise typer.Exit(1)
 
@@ -89,20 +89,20 @@ def _run(opts: BuildOptions, show_bar: bool, console: Console) -> BuildReport:
 def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool) -> None:
     for d in report.diagnostics:
         colour = "red" if d.level == "error" else "yellow"
-        err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]", highlight=False, soft_wrap=True)
+        err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]")
     if quiet:
         return
     kinds = ", ".join(f"{n} {k}" for k, n in report.cards.items())
-    out.print(f"{report.notes} notes -> {sum(report.cards.values())} cards ({kinds})", highlight=False)
+    out.print(f"{report.notes} notes -> {sum(report.cards.values())} cards ({kinds})")
     if report.notes_without_video:
         out.print(f"{len(report.notes_without_video)} notes without a video: "
-                  f"{report.cards_without_link} cards have no video link", highlight=False)
+                  f"{report.cards_without_link} cards have no video link")
     if report.skipped:
-        out.print(f"{len(report.skipped)} notes opted out (cardgen: false)", highlight=False)
+        out.print(f"{len(report.skipped)} notes opted out (cardgen: false)")
     if report.failed:
-        out.print(f"[red]{len(report.failed)} notes failed and were left out[/red]", highlight=False)
-    out.print(f"{len(report.warnings)} warnings, {len(report.errors)} errors", highlight=False)
-    out.print(f"wrote {report.output}", highlight=False)
+        out.print(f"[red]{len(report.failed)} notes failed and were left out[/red]")
+    out.print(f"{len(report.warnings)} warnings, {len(report.errors)} errors")
+    out.print(f"wrote {report.output}")
 
 
 def main() -> None:

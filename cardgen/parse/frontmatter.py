@@ -52,8 +52,8 @@ def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
     try:
         meta, body = frontmatter.parse(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 1
+        mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)  # where the bad value starts
+        line = mark.line + 1 if mark is not None else 1  # the YAML text starts with the newline after ---
         problem = getattr(e, "problem", None) or str(e).split("\n")[0]
         raise NoteError(path, line, f"frontmatter is not valid YAML ({problem}); fix it or remove the --- block") from None
     if not isinstance(meta, dict):

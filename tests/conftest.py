@@ -1,0 +1,75 @@
+"""Shared fixtures: a vault in tmp_path, a build helper, and a stdlib reader for built decks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import textwrap
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cardgen.pipeline import BuildOptions, BuildReport, build_deck
+
+REPO = Path(__file__).resolve().parent.parent
+T0 = 1_760_000_000.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+class Vault:
+    """A notes folder in tmp_path: ``write`` notes, ``build`` them, ``cards`` read the result back."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "notes"
+        self.out = root / "decks"
+        self.dir.mkdir()
+
+    def write(self, rel: str, text: str, dedent: bool = True) -> Path:
+        path = self.dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n") if dedent else text, encoding="utf-8")
+        return path
+
+    def build(self, timestamp: float = T0, **kw: object) -> BuildReport:
+        return build_deck(BuildOptions(notes_dir=self.dir, out_dir=self.out, timestamp=timestamp, **kw))
+
+    def cards(self) -> list[dict]:
+        return read_apkg(self.out / "notes.apkg")
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    return Vault(tmp_path)
+
+
+def read_apkg(path: Path) -> list[dict]:
+    """Notes of a genanki package: guid, notetype, fields by name, tags, deck; in package order."""
+    with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(z.extract("collection.anki2", tmp))
+        try:
+            models_json, decks_json = db.execute("select models, decks from col").fetchone()
+            models = {int(k): m for k, m in json.loads(models_json).items()}
+            decks = {int(k): d["name"] for k, d in json.loads(decks_json).items()}
+            card_deck = dict(db.execute("select nid, did from cards"))
+            out = []
+            for nid, guid, mid, tags, flds in db.execute("select id, guid, mid, tags, flds from notes order by id"):
+                names = [f["name"] for f in sorted(models[mid]["flds"], key=lambda f: f["ord"])]
+                out.append({"guid": guid, "notetype": models[mid]["name"], "fields": dict(zip(names, flds.split("\x1f"))),
+                            "tags": tags.split(), "deck": decks[card_deck[nid]]})
+            return out
+        finally:
+            db.close()
+
+
+Reader = Callable[[Path], list[dict]]

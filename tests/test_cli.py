@@ -1,0 +1,100 @@
+"""The build-deck command as a user runs it: output, JSON, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cardgen.cli import app
+from cardgen.extract import EXTRACTORS
+from conftest import REPO
+
+runner = CliRunner()
+GOOD = """
+---
+title: Good note
+videoId: abcdefghijk
+---
+
+## Section
+
+A claim about **photosynthesis** worth studying <a class="yt-timestamp" data-t="00:01:05">[00:01:05]</a>.
+"""
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_help_documents_every_option():
+    result = run("--help")
+    assert result.exit_code == 0
+    for option in ("--out", "--deck", "--skip", "--templates", "--json", "--strict", "--quiet", "--version"):
+        assert option in result.output
+    for name in EXTRACTORS:
+        assert name in result.output
+
+
+def test_readme_documents_every_option_and_extractor():
+    readme = (REPO / "README.md").read_text()
+    for word in ("--out", "--deck", "--skip", "--templates", "--json", "--strict", "--quiet", *EXTRACTORS):
+        assert f"`{word}" in readme, word
+
+
+def test_build_prints_summary_and_writes_deck(vault):
+    vault.write("good.md", GOOD)
+    result = run(str(vault.dir), "--out", str(vault.out))
+    assert result.exit_code == 0, result.output
+    assert "1 notes -> 2 cards (1 headings, 0 callouts, 1 claims)" in result.output
+    assert (vault.out / "notes.apkg").is_file()
+
+
+def test_json_report_for_scripts(vault):
+    vault.write("good.md", GOOD)
+    vault.write("plain.md", "---\ntitle: No video\n---\n\n## Idea\n\nAn idea without a video.\n")
+    result = run(str(vault.dir), "--out", str(vault.out), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["notes"] == 2
+    assert report["cards"] == {"headings": 2, "callouts": 0, "claims": 1}
+    assert report["notes_without_video"] == ["plain.md"]
+    assert report["cards_without_link"] == 1
+
+
+def test_bad_note_is_reported_with_file_and_line_and_others_still_build(vault):
+    vault.write("good.md", GOOD)
+    vault.write("broken.md", "---\ntitle: [unclosed\nvideoId: abcdefghijk\n---\n\n## A\n\nText.\n")
+    result = run(str(vault.dir), "--out", str(vault.out))
+    assert result.exit_code == 1
+    assert "broken.md:2: error: frontmatter is not valid YAML" in result.output
+    assert "Traceback" not in result.output
+    assert "1 notes failed" in result.output
+    assert (vault.out / "notes.apkg").is_file()
+
+
+def test_strict_turns_warnings_into_failure(vault):
+    vault.write("bad-id.md", "---\ntitle: X\nvideoId: not-an-id\n---\n\n## A\n\nText here.\n")
+    assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0
+    result = run(str(vault.dir), "--out", str(vault.out), "--strict")
+    assert result.exit_code == 1
+    assert "bad-id.md:1: warning: videoId 'not-an-id' is not a YouTube video id" in result.output
+
+
+def test_skip_turns_an_extractor_off(vault):
+    vault.write("good.md", GOOD)
+    report = json.loads(run(str(vault.dir), "--out", str(vault.out), "--json", "--skip", "claims").stdout)
+    assert report["cards"] == {"headings": 1, "callouts": 0}
+
+
+def test_unknown_extractor_is_a_usage_error(vault):
+    result = run(str(vault.dir), "--skip", "nope")
+    assert result.exit_code == 2
+    assert "unknown extractor 'nope'" in result.output
+
+
+def test_missing_notes_folder_is_a_clear_error(tmp_path):
+    result = run(str(tmp_path / "missing"), "--out", str(tmp_path / "decks"))
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output

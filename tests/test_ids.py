@@ -1,0 +1,113 @@
+"""Card identity: GUIDs come from note key + extractor + anchor, never from content."""
+
+from __future__ import annotations
+
+from cardgen.ids import card_guid, note_keys
+
+NOTE = """
+---
+title: Hilbert Hotel paradox
+videoId: OxGsU8oIWjY
+---
+
+From: [[veritasium]] <br/>
+
+## Accommodating Guests
+
+The manager moves every guest up one room <a class="yt-timestamp" data-t="00:00:50">[00:00:50]</a>.
+
+> [!info] Countable set
+> A set whose elements can be numbered 1, 2, 3 and so on.
+
+## Uncountable Infinity
+
+The real numbers cannot be listed, as [[cantor | Cantor]] showed with his diagonal argument [00:05:16](#t=00:05:16).
+"""
+
+
+def guids_by_key(vault) -> dict[str, str]:
+    return {c["fields"]["Source"]: c["guid"] for c in vault.cards()}
+
+
+def test_guid_is_a_pure_function_of_the_key():
+    assert card_guid("a#claims#t50") == card_guid("a#claims#t50")
+    assert card_guid("a#claims#t50") != card_guid("b#claims#t50")
+
+
+def test_editing_answers_and_rewording_claims_keeps_every_guid(vault):
+    vault.write("hilbert.md", NOTE)
+    vault.build()
+    before = {c["guid"] for c in vault.cards()}
+    edited = (NOTE.replace("numbered 1, 2, 3 and so on", "put in one-to-one correspondence with 1, 2, 3")
+              .replace("The manager moves every guest up one room", "Every guest is asked to move one room up")
+              .replace("## Uncountable Infinity\n\nThe real numbers cannot be listed",
+                       "## Uncountable Infinity\n\nNobody can write the real numbers in a list"))
+    vault.write("hilbert.md", edited)
+    vault.build()
+    after = vault.cards()
+    assert {c["guid"] for c in after} == before
+    assert any("one-to-one correspondence" in c["fields"]["Back"] for c in after)
+    assert any("Nobody can write" in c["fields"]["Text"] for c in after if c["notetype"] == "cardgen cloze")
+
+
+def test_moving_a_note_and_reordering_sections_keeps_every_guid(vault):
+    path = vault.write("hilbert.md", NOTE)
+    vault.build()
+    before = {c["guid"] for c in vault.cards()}
+    path.unlink()
+    head, first, second = NOTE.split("## ")
+    vault.write("maths/sets/hilbert.md", head + "## " + second.rstrip("\n") + "\n\n## " + first)
+    vault.build()
+    after = vault.cards()
+    assert {c["guid"] for c in after} == before
+    assert {c["deck"] for c in after} == {"notes::maths::sets"}
+
+
+def test_same_headings_in_two_notes_never_collide(vault):
+    for name in ("one", "two"):
+        vault.write(f"{name}.md", f"""
+        ---
+        title: Talk {name}
+        videoId: abcdefghij{name[0]}
+        ---
+
+        ## Introduction
+
+        The speaker introduces talk {name}.
+
+        ## Summary
+
+        Talk {name} ends here.
+        """)
+    report = vault.build()
+    cards = vault.cards()
+    assert report.errors == []
+    assert len(cards) == 4
+    assert len({c["guid"] for c in cards}) == 4
+
+
+def test_same_file_name_in_two_folders_gets_two_identities():
+    keys = note_keys(["a/intro.md", "b/intro.md", "c/other.md"])
+    assert keys == {"a/intro.md": "a/intro", "b/intro.md": "b/intro", "c/other.md": "other"}
+
+
+def test_two_notes_claiming_one_identity_fail_with_file_and_line(vault):
+    body = """
+    ---
+    title: Copy {n}
+    id: shared-id
+    videoId: abcdefghijk
+    ---
+
+    ## Point
+
+    Something worth remembering {n}.
+    """
+    vault.write("a.md", body.format(n=1))
+    vault.write("b.md", body.format(n=2))
+    vault.write("c.md", "---\ntitle: Fine\n---\n\n## Fine\n\nThis note is fine.\n")
+    report = vault.build()
+    assert report.failed == ["b.md"]
+    [error] = report.errors
+    assert str(error).startswith("b.md:7: error: card identity 'id:shared-id#headings#point' is already used by a.md:7")
+    assert {c["fields"]["Context"] for c in vault.cards()} == {"Copy 1 › Point", "Fine › Fine"}
