@@ -29,7 +29,7 @@ yourself yourselves one two also many often even well way ways thing things some
 """.split())
 _MAX_TERM_WORDS = 6
 # a capitalised run that does not start the sentence: a name, a product, an acronym
-_NAME = re.compile(r"(?<=[^\s] )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
+_NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
                      r"years?|days?|hours?|minutes?|seconds?|times|x|km|kg|m|cm|mm|Hz|kHz|GB|MB|°C|°F)(?![\w/]))?")
 # hiding a term inside math or code would break the formula or the code

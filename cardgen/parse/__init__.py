@@ -50,6 +50,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
         diagnostics.append(Diagnostic(path, meta.body_line, (
             f"{len(ctx.slip_examples)} stamp(s) such as [{ctx.slip_examples[0]}] read as minutes:seconds "
             "(the mm:ss:00 slip); write [mm:ss] to silence this")))
+    diagnostics.extend(Diagnostic(path, line, message) for line, message in ctx.problems)
     for raw in dict.fromkeys(ctx.bad_stamps):
         diagnostics.append(Diagnostic(path, meta.body_line, f"stamp {raw!r} is not a valid time; not linked"))
     note = Note(path=path, key=meta.key, title=meta.title, video=meta.video,

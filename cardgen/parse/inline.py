@@ -37,6 +37,7 @@ class Context:
     raw_html: bool = False
     slip_examples: list[str] = field(default_factory=list)
     bad_stamps: list[str] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message) warnings
 
     def take(self) -> tuple[list[Moment], list[str], bool]:
         taken = self.moments, self.terms, self.raw_html

@@ -15,6 +15,7 @@ from cardgen.timestamps import Moment
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
 _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rewritten|updated)\b.*:$", re.I)
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
+_TITLE_IS_BODY = {"quote", "cite"}  # > [!quote] "The words themselves" on one line
 
 
 class Locator:
@@ -217,15 +218,18 @@ class Walker:
         body_tokens = ([{"type": "paragraph", "children": rest[cut + 1:], "src": ""}] if rest[cut + 1:] else [])
         body_tokens += children[1:]
         blocks = self.blocks(body_tokens, sink)
-        if not blocks and len(title.plain.split()) > _LONG_TITLE_WORDS:
+        kind = m.group(1).lower()
+        if not blocks and (len(title.plain.split()) > _LONG_TITLE_WORDS or kind in _TITLE_IS_BODY):
             # the whole body written on the title line: it is the body, and there is no title
             blocks = self.blocks([{"type": "paragraph", "children": rest[:cut], "src": ""}], sink)
             title_moments = []
             title = Text("", "")
+        if not blocks:
+            self.ctx.problems.append((line, f"callout [!{kind}] has no body, so it makes no card; add a '> ' line under it"))
         outer.callouts.extend(sink.callouts)
         moments = tuple(dict.fromkeys(title_moments + sink.moments))
         outer.moments.extend(moments)
-        return Callout(m.group(1).lower(), title if title.plain else None, tuple(blocks), moments, line)
+        return Callout(kind, title if title.plain else None, tuple(blocks), moments, line)
 
     def table(self, tok: Token, sink: Sink) -> Block | None:
         head: list[Text] = []

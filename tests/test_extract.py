@@ -1,0 +1,136 @@
+"""Extractors: golden cards for fixture notes, and the rules each extractor promises."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from cardgen.extract import EXTRACTORS, run_extractors
+from cardgen.extract.claims import STOP_WORDS, cloze
+from cardgen.model import Card, Sentence, Text
+from cardgen.parse import parse_note
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notes"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def cards_of(name: str, text: str | None = None) -> list[Card]:
+    path = FIXTURES / name
+    note, _ = parse_note(name, text if text is not None else path.read_text(), Path(name).stem)
+    assert note is not None
+    return run_extractors(note, EXTRACTORS)
+
+
+def as_json(cards: list[Card]) -> list[dict]:
+    return [{**asdict(c), "moments": [m.seconds for m in c.moments]} for c in cards]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.md")))
+def test_golden_cards(name, update_golden):
+    got = as_json(cards_of(name))
+    golden = GOLDEN / f"{Path(name).stem}.cards.json"
+    if update_golden:
+        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    assert got == json.loads(golden.read_text()), f"run pytest --update-golden and review the diff of {golden}"
+
+
+def by_key(cards: list[Card]) -> dict[str, Card]:
+    return {c.key.split("#", 1)[1]: c for c in cards}
+
+
+def test_heading_cards_name_note_and_section_and_cut_answers():
+    cards = by_key(cards_of("solar-sails.md"))
+    photon = cards["headings#photon-pressure"]
+    assert photon.front == "In “How solar sails work”: what are the key points about <b>Photon Pressure</b>?"
+    assert photon.context == "How solar sails work › Photon Pressure"
+    assert "photons have no mass" in photon.back
+    assert [m.seconds for m in photon.moments] == [62]
+    missions = cards["headings#missions"]
+    assert missions.back.startswith("<ul><li><b>IKAROS</b>: the Japanese probe")
+    assert "headings#open-questions" not in cards  # only groups a subsection: no card of its own
+    assert cards["headings#open-questions/materials"].context == "How solar sails work › Open Questions › Materials"
+
+
+def test_heading_card_without_stamps_links_the_nearest_earlier_moment():
+    cards = by_key(cards_of("solar-sails.md"))
+    assert [m.seconds for m in cards["headings#open-questions/materials"].moments] == [288]
+
+
+def test_answers_are_study_sized():
+    long_section = "## Long\n\n" + " ".join(f"Sentence number {i} says something quite specific here." for i in range(30))
+    [card] = cards_of("long.md", "---\ntitle: Long\n---\n\n" + long_section)
+    assert len(re.sub("<[^>]+>", "", card.back).split()) <= 45
+
+
+def test_callout_questions():
+    cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
+    assert list(cards.values()) == [
+        "What is <b>Entropy</b>?",
+        "What note is given about <b>Terms</b> in “Callout kinds”?",
+        "What is the formula for <b>Boltzmann Entropy</b>?",
+        "Work through <b>Example 2: A deck of cards</b>",
+        "What quote is given about <b>Terms</b> in “Callout kinds”?",
+        "Why does ice melt in a warm room?",
+    ]
+
+
+def test_generic_callout_title_asks_about_its_section():
+    [card] = [c for c in cards_of("solar-sails.md") if c.extractor == "callouts" and "conclusion" in c.front]
+    assert card.front == "What is the conclusion about <b>Missions</b> in “How solar sails work”?"
+    assert card.back.startswith("<p>Sails trade thrust for endurance")
+
+
+def test_plain_quote_with_stamp_is_a_claim_not_a_callout():
+    cards = cards_of("callout-kinds.md")
+    quote = [c for c in cards if c.extractor == "claims"]
+    assert len(quote) == 1 and "plain quote" in quote[0].front
+    assert [m.seconds for m in quote[0].moments] == [480]
+
+
+def test_note_with_video_but_no_stamps_links_to_the_start():
+    [card] = cards_of("no-stamps.md")
+    assert [m.seconds for m in card.moments] == [0]
+
+
+def test_note_without_video_has_no_moments():
+    [card] = cards_of("no-video.md")
+    assert card.moments == ()
+
+
+def _claim(plain: str, html: str | None = None, terms: tuple[str, ...] = ()) -> Sentence:
+    return Sentence(Text(html or plain, plain), (), terms, 1)
+
+
+@pytest.mark.parametrize("plain,terms,hidden", [
+    ("Alignment involves fine-tuning systems to avoid bad outputs.", ("fine-tuning systems",), "fine-tuning systems"),
+    ("This approach is crucial for reliable alignment and security.", ("and security",), "security"),
+    ("The Mach number compares speed with sound.", (), "Mach"),
+    ("The siren emits a steady 700 Hz tone.", (), "700 Hz"),
+])
+def test_cloze_hides_the_key_term(plain, terms, hidden):
+    assert cloze(_claim(plain, terms=terms)) == plain.replace(hidden, "{{c1::" + hidden + "}}", 1)
+
+
+def test_cloze_never_hides_a_term_shown_elsewhere_or_a_stop_word():
+    text = cloze(_claim("Entropy grows because entropy counts states.", terms=("Entropy",)))
+    assert text is not None
+    hidden = re.search(r"\{\{c1::(.+?)\}\}", text).group(1)
+    assert hidden.lower() not in ("entropy",) and hidden.lower() not in STOP_WORDS
+    assert cloze(_claim("It was all of this and that.")) is None
+
+
+def test_cloze_never_hides_inside_math_or_code():
+    html = r"The area is \(\pi r^2\) for radius <code>r</code> circles."
+    text = cloze(_claim("The area is pi r^2 for radius r circles.", html=html))
+    assert text is not None
+    assert r"\(\pi r^2\)" in text and "<code>r</code>" in text and "{{c1::" in text
+
+
+def test_claims_without_a_hideable_term_make_no_card():
+    note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this [00:01:00]. Photosynthesis makes sugar [00:02:00].\n"
+    cards = [c for c in cards_of("t.md", note) if c.extractor == "claims"]
+    assert [m.seconds for c in cards for m in c.moments] == [120]
