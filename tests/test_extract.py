@@ -131,6 +131,6 @@ def test_cloze_never_hides_inside_math_or_code():
 
 
 def test_claims_without_a_hideable_term_make_no_card():
-    note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this [00:01:00]. Photosynthesis makes sugar [00:02:00].\n"
+    note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this and that [00:01:00]. Photosynthesis makes sugar in green leaves [00:02:00].\n"
     cards = [c for c in cards_of("t.md", note) if c.extractor == "claims"]
     assert [m.seconds for c in cards for m in c.moments] == [120]

@@ -15,7 +15,14 @@ from cardgen.extract.common import card_moments, context, ranked, slug, study_an
 from cardgen.markup import escape
 from cardgen.model import Card, Note, Section
 
+_LINK = re.compile(r"<a\s[^>]*>.*?</a>", re.S)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
+
+
+def _mostly_links(html: str) -> bool:
+    words = len(re.sub(r"<[^>]+>", " ", html).split())
+    outside = len(re.sub(r"<[^>]+>", " ", _LINK.sub(" ", html)).split())
+    return words > 0 and outside < words * 0.3
 
 
 def question(note: Note, section: Section) -> str:
@@ -35,8 +42,8 @@ def extract(note: Note) -> list[Card]:
     cards = []
     for section, anchor in zip(sections, anchors):
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks])
-        if not answer.plain:
-            continue  # a heading that only groups subsections
+        if not answer.plain or _mostly_links(answer.html):
+            continue  # a heading that only groups subsections, or a list of links to follow
         cards.append(Card(
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
             front=question(note, section), back=answer.html, context=context(note, section.trail),

@@ -53,7 +53,10 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     diagnostics.extend(Diagnostic(path, line, message) for line, message in ctx.problems)
     for raw in dict.fromkeys(ctx.bad_stamps):
         diagnostics.append(Diagnostic(path, meta.body_line, f"stamp {raw!r} is not a valid time; not linked"))
-    note = Note(path=path, key=meta.key, title=meta.title, video=meta.video,
+    title = meta.title
+    if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
+        title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line
+    note = Note(path=path, key=meta.key, title=title, video=meta.video,
                 channel=(walker.channel or meta.channel), tags=meta.tags, deck=meta.deck,
                 sections=tuple(sections))
     return note, diagnostics

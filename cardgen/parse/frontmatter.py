@@ -22,6 +22,7 @@ _FALSE = {False, "false", "no", "off", "0", 0}
 @dataclass
 class Meta:
     title: str
+    titled: bool  # the title came from the frontmatter, not the file name
     video: str | None
     tags: tuple[str, ...]
     deck: str | None
@@ -80,7 +81,7 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
     deck = meta.get("deck")
     channel = meta.get("channel")
     return Meta(
-        title=title, video=video, tags=_tags(meta.get("tags")),
+        title=title, titled=bool(str(meta.get("title") or "").strip()), video=video, tags=_tags(meta.get("tags")),
         deck=str(deck).strip() if deck else None,
         channel=str(channel).strip() if channel else None,
         key=f"id:{note_id}" if note_id not in (None, "") else stem,

@@ -24,6 +24,8 @@ _BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9]
 _ENDS_SENTENCE = re.compile(r"[.!?][\"”’')\]]*\s*$")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
+# an 11-character YouTube id: letters with a digit, "-" or "_", or a capital inside
+_SOURCE_ID = re.compile(r"^(?=[\w-]*[\d_-]|[\w-]*[a-z][A-Z])[\w-]{11}$")
 _ONLY_PUNCT = re.compile(r"^[\s.,;:!?\-–—)(\]\[\"'”“’‘]*$")
 
 
@@ -38,16 +40,17 @@ class Context:
     slip_examples: list[str] = field(default_factory=list)
     bad_stamps: list[str] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message) warnings
+    source: str | None = None  # video named by a ``[[sources/<videoId>]]`` link earlier in the sentence
 
     def take(self) -> tuple[list[Moment], list[str], bool]:
         taken = self.moments, self.terms, self.raw_html
-        self.moments, self.terms, self.raw_html = [], [], False
+        self.moments, self.terms, self.raw_html, self.source = [], [], False, None
         return taken
 
 
 def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     attrs = tok["attrs"]
-    video = attrs["video"]
+    video = attrs["video"] or ctx.source
     if attrs["seconds"] is not None:
         return [Moment(attrs["seconds"], video)]
     parts: list[Parts] = attrs["parts"]
@@ -83,6 +86,10 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
         a = tok["attrs"]
         if a["embed"]:
             return "", ""
+        source = _SOURCE_ID.match(a["target"].rsplit("/", 1)[-1])
+        if source:  # ``[[sources/Ao4evQT3dOU]] [01:28]``: a citation of a video, not words to read
+            ctx.source = source.group(0)
+            return _MARK, _MARK
         shown = a["alias"] or a["target"].split("#")[0].strip() or a["target"]
         ctx.terms.append(shown)
         return escape(shown), shown

@@ -15,6 +15,7 @@ from cardgen.timestamps import Moment
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
 _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rewritten|updated)\b.*:$", re.I)
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
+MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 _TITLE_IS_BODY = {"quote", "cite"}  # > [!quote] "The words themselves" on one line
 
 
@@ -153,9 +154,7 @@ class Walker:
                 sink.loose.extend(loose)
                 sink.moments.extend(loose)
                 continue
-            sink.moments.extend(s.moments)
-            if s.moments:
-                sink.claims.append(s)
+            self._claim(s, sink)
             units.append(("sentence", s.text))
         if not units:
             return None
@@ -265,6 +264,15 @@ class Walker:
         moments = tuple(dict.fromkeys(m for _, ms in cells for m in ms))
         text = Text(html, plain)
         units.append(("item", text))
-        sink.moments.extend(moments)
-        if moments:
-            sink.claims.append(Sentence(text, moments, (pairs[0][1].plain,), line))
+        self._claim(Sentence(text, moments, (pairs[0][1].plain,), line), sink)
+
+    @staticmethod
+    def _claim(s: Sentence, sink: Sink) -> None:
+        """A stamped sentence is a claim; a stamped fragment ("Welcome [00:27]") only marks its section."""
+        sink.moments.extend(s.moments)
+        if not s.moments:
+            return
+        if len(s.text.plain.split()) >= MIN_CLAIM_WORDS:
+            sink.claims.append(s)
+        else:
+            sink.loose.extend(s.moments)
