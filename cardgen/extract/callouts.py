@@ -30,6 +30,9 @@ _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warn
          "check": "result", "done": "result", "seealso": "related idea", "challenge": "challenge",
          "todo": "task"}
 _TERM_WORDS = 6
+_TOPIC = re.compile(r"\b(of|and|vs\.?|for|with|as|in|on|to|from|&)\b|'s\b", re.I)
+# pointers elsewhere, not something to learn
+_NOT_STUDY = re.compile(r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources)\s*:?$", re.I)
 
 
 def _about(note: Note, section: Section) -> str:
@@ -56,7 +59,9 @@ def question(note: Note, section: Section, callout: Callout) -> str:
         return f"What is the formula for <b>{escape(title)}</b>?"
     if noun == "quote":
         return f"What does the quote “{escape(title.strip(chr(34) + '“”'))}” say?"
-    if len(title.split()) <= _TERM_WORDS:
+    if len(title.split()) <= _TERM_WORDS and not _TOPIC.search(title):
+        if title.lower().startswith("the "):
+            title = "the " + title[4:]
         return f"What is <b>{escape(title)}</b>?"
     return f"Explain: <b>{escape(title)}</b>"
 
@@ -68,7 +73,7 @@ def extract(note: Note) -> list[Card]:
     cards = []
     for (section, callout), anchor in zip(found, anchors):
         answer = study_answer(callout.blocks)
-        if not answer.plain:
+        if not answer.plain or (callout.title and _NOT_STUDY.match(callout.title.plain)):
             continue
         cards.append(Card(
             key=f"{note.key}#callouts#{anchor}", kind="basic", extractor="callouts",

@@ -90,7 +90,7 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
         if source:  # ``[[sources/Ao4evQT3dOU]] [01:28]``: a citation of a video, not words to read
             ctx.source = source.group(0)
             return _MARK, _MARK
-        shown = a["alias"] or a["target"].split("#")[0].strip() or a["target"]
+        shown = a["alias"] or _readable(a["target"])
         ctx.terms.append(shown)
         return escape(shown), shown
     if kind in ("strong", "emphasis", "strikethrough"):
@@ -120,6 +120,13 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
     if kind == "linebreak":
         return "<br>", " "
     return render(tok.get("children", []), ctx) if "children" in tok else (escape(tok.get("raw", "")), tok.get("raw", ""))
+
+
+def _readable(target: str) -> str:
+    """``[[ai_scaling_and_its_effectiveness]]`` reads as "ai scaling and its effectiveness"."""
+    page = target.split("#")[0].strip() or target
+    page = page.rsplit("/", 1)[-1]
+    return page.replace("_", " ") if " " not in page else page
 
 
 def _render_link(tok: Token, ctx: Context) -> tuple[str, str]:
