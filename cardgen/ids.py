@@ -17,9 +17,13 @@ import genanki
 NAMESPACE = "cardgen"
 
 
-def card_guid(key: str) -> str:
-    """The Anki GUID of the card with this key; namespaced so other generators cannot collide."""
-    return str(genanki.guid_for(NAMESPACE, key))
+def card_guid(vault: str, key: str) -> str:
+    """The Anki GUID of the card with this key in the vault whose top deck is ``vault``.
+
+    Namespaced by tool and vault: two vaults that both have an ``intro.md`` never overwrite each
+    other's cards, and no other generator's GUIDs can collide with ours.
+    """
+    return str(genanki.guid_for(NAMESPACE, vault, key))
 
 
 def deck_id(name: str) -> int:

@@ -165,7 +165,7 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
             entries.append(Entry(card, deck, tags, f"{rel}:{card.line}", note.video))
     report.cards = {name: kinds[name] for name in extractors}
     out = opts.out_dir / f"{_file_stem(root)}.apkg"
-    write_apkg(entries, out, templates, opts.timestamp if opts.timestamp is not None else time.time())
+    write_apkg(entries, out, root, templates, opts.timestamp if opts.timestamp is not None else time.time())
     report.output = str(out)
     return report
 

@@ -29,9 +29,10 @@ def guids_by_key(vault) -> dict[str, str]:
     return {c["fields"]["Source"]: c["guid"] for c in vault.cards()}
 
 
-def test_guid_is_a_pure_function_of_the_key():
-    assert card_guid("a#claims#t50") == card_guid("a#claims#t50")
-    assert card_guid("a#claims#t50") != card_guid("b#claims#t50")
+def test_guid_is_a_pure_function_of_vault_and_key():
+    assert card_guid("notes", "a#claims#t50") == card_guid("notes", "a#claims#t50")
+    assert card_guid("notes", "a#claims#t50") != card_guid("notes", "b#claims#t50")
+    assert card_guid("course-x", "intro#headings#a") != card_guid("course-y", "intro#headings#a")
 
 
 def test_editing_answers_and_rewording_claims_keeps_every_guid(vault):

@@ -63,14 +63,14 @@ def fields(entry: Entry) -> list[str]:
             ""]  # Reserved (spare)
 
 
-def write_apkg(entries: list[Entry], out: Path, templates: dict[str, str], timestamp: float) -> None:
+def write_apkg(entries: list[Entry], out: Path, vault: str, templates: dict[str, str], timestamp: float) -> None:
     """Write ``entries`` to ``out`` atomically: the old file stays whole until the new one is."""
     basic, cloze = build_models(templates)
     decks: dict[str, genanki.Deck] = {}
     for e in entries:
         deck = decks.get(e.deck) or decks.setdefault(e.deck, genanki.Deck(deck_id(e.deck), e.deck))
         deck.add_note(genanki.Note(model=cloze if e.card.kind == "cloze" else basic, fields=fields(e),
-                                   tags=list(e.tags), guid=card_guid(e.card.key)))
+                                   tags=list(e.tags), guid=card_guid(vault, e.card.key)))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_zip = None
     try:

@@ -24,8 +24,7 @@ _BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9]
 _ENDS_SENTENCE = re.compile(r"[.!?][\"”’')\]]*\s*$")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
-# an 11-character YouTube id: letters with a digit, "-" or "_", or a capital inside
-_SOURCE_ID = re.compile(r"^(?=[\w-]*[\d_-]|[\w-]*[a-z][A-Z])[\w-]{11}$")
+_VIDEO_ID = re.compile(r"^[\w-]{11}$")
 _ONLY_PUNCT = re.compile(r"^[\s.,;:!?\-–—)(\]\[\"'”“’‘]*$")
 
 
@@ -86,9 +85,9 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
         a = tok["attrs"]
         if a["embed"]:
             return "", ""
-        source = _SOURCE_ID.match(a["target"].rsplit("/", 1)[-1])
+        source = None if a["alias"] else _source_video(a["target"])
         if source:  # ``[[sources/Ao4evQT3dOU]] [01:28]``: a citation of a video, not words to read
-            ctx.source = source.group(0)
+            ctx.source = source
             return _MARK, _MARK
         shown = a["alias"] or _readable(a["target"])
         ctx.terms.append(shown)
@@ -120,6 +119,18 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
     if kind == "linebreak":
         return "<br>", " "
     return render(tok.get("children", []), ctx) if "children" in tok else (escape(tok.get("raw", "")), tok.get("raw", ""))
+
+
+def _source_video(target: str) -> str | None:
+    """The video id in a citation such as ``[[sources/Ao4evQT3dOU]]``, else ``None``.
+
+    Only a folder path, or an id with a digit and a capital, counts: ``[[unit_circle]]`` is a page.
+    """
+    folder, _, page = target.strip().rpartition("/")
+    if not _VIDEO_ID.match(page):
+        return None
+    has_digit, has_upper = any(c.isdigit() for c in page), any(c.isupper() for c in page)
+    return page if (folder and (has_digit or has_upper)) or (has_digit and has_upper) else None
 
 
 def _readable(target: str) -> str:

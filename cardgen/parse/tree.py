@@ -73,7 +73,7 @@ class Walker:
             if tok["type"] == "heading":
                 last = self._close(current, done, last)
                 level = tok["attrs"]["level"]
-                line = self.loc.line_of(tok.get("src", ""))
+                line = self.loc.line_of("# " + tok.get("src", "").strip())  # the heading, not earlier prose
                 text, moments = inline_text(tok["children"], self.ctx)
                 while stack and stack[-1][0] >= level:
                     stack.pop()
