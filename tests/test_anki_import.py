@@ -20,13 +20,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-anki_collection = pytest.importorskip("anki.collection")
-Collection = anki_collection.Collection
-ImportAnkiPackageRequest = anki_collection.ImportAnkiPackageRequest
-ImportAnkiPackageOptions = anki_collection.ImportAnkiPackageOptions
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-from cardgen.apkg.models import BASIC_FIELDS, CLOZE_FIELDS  # noqa: E402
-from cardgen.pipeline import BuildOptions, BuildReport, build_deck  # noqa: E402
+from cardgen.apkg.models import BASIC_FIELDS, CLOZE_FIELDS
+from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 
 SAMPLE_VAULT = Path(__file__).parent.parent / "notes"
 
