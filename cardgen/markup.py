@@ -19,7 +19,9 @@ ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "hr", "i", "k
                 "td", "th", "thead", "tr", "u", "ul"}
 _ATTRIBUTES = {"a": {"href"}, "td": {"align"}, "th": {"align"}}
 _SCHEMES = {"http", "https", "mailto", "obsidian"}
-_MOJIBAKE = re.compile("[ÂÃâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]")
+# the lead byte of UTF-8 read as cp1252, then a continuation byte as cp1252 shows it
+_MOJIBAKE = re.compile("[ÂÃâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178"
+                       "\u017d\u017e\u0192\u02c6\u02dc]")
 
 
 def protect_braces(s: str) -> str:

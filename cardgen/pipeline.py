@@ -60,7 +60,7 @@ def discover(notes_dir: Path) -> list[str]:
 
     Symlinked folders are not followed, so a link loop cannot hang the build.
     """
-    found = []
+    found: list[str] = []
     for root, dirs, files in os.walk(notes_dir, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         rel_root = PurePosixPath(Path(root).relative_to(notes_dir).as_posix())

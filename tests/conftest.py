@@ -65,7 +65,7 @@ def read_apkg(path: Path) -> list[dict]:
             out = []
             for nid, guid, mid, tags, flds in db.execute("select id, guid, mid, tags, flds from notes order by id"):
                 names = [f["name"] for f in sorted(models[mid]["flds"], key=lambda f: f["ord"])]
-                out.append({"guid": guid, "notetype": models[mid]["name"], "fields": dict(zip(names, flds.split("\x1f"))),
+                out.append({"guid": guid, "notetype": models[mid]["name"], "fields": dict(zip(names, flds.split("\x1f"), strict=True)),
                             "tags": tags.split(), "deck": decks[card_deck[nid]]})
             return out
         finally:

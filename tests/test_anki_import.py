@@ -19,7 +19,6 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
-
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from cardgen.apkg.models import BASIC_FIELDS, CLOZE_FIELDS
@@ -506,7 +505,7 @@ def test_same_headings_in_two_notes_do_not_collide(tmp_path: Path, col) -> None:
     for row in rows:
         by_source.setdefault(source_path(row), []).append(row)
     assert set(by_source) == set(notes), f"notes in the collection come from {sorted(by_source)}"
-    for rel, (title, video, topic) in notes.items():
+    for rel, (title, video, _topic) in notes.items():
         own = by_source[rel]
         for row in own:  # the content is this note's own, not another's that overwrote it
             assert plain(row.fields["Context"]).startswith(title), (rel, row.fields["Context"])

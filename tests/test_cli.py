@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from conftest import REPO
 from typer.testing import CliRunner
 
 from cardgen.cli import app
 from cardgen.extract import EXTRACTORS
-from conftest import REPO
 
 runner = CliRunner()
 GOOD = """

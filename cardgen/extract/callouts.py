@@ -32,7 +32,8 @@ _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warn
 _TERM_WORDS = 6
 _TOPIC = re.compile(r"\b(of|and|vs\.?|for|with|as|in|on|to|from|&)\b|'s\b", re.I)
 # pointers elsewhere, not something to learn
-_NOT_STUDY = re.compile(r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources)\s*:?$", re.I)
+_NOT_STUDY = re.compile(
+    r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources)\s*:?$", re.I)
 
 
 def _about(note: Note, section: Section) -> str:
@@ -71,7 +72,7 @@ def extract(note: Note) -> list[Card]:
     anchors = ranked([slug(c.title.plain) if c.title else f"{slug('/'.join(s.trail) or 'intro')}/{c.kind}"
                       for s, c in found])
     cards = []
-    for (section, callout), anchor in zip(found, anchors):
+    for (section, callout), anchor in zip(found, anchors, strict=True):
         answer = study_answer(callout.blocks)
         if not answer.plain or (callout.title and _NOT_STUDY.match(callout.title.plain)):
             continue

@@ -105,7 +105,7 @@ def extract(note: Note) -> list[Card]:
     anchors = ranked([f"t{c.moments[0].seconds}" if firsts[c.moments[0]] == 1 else
                       f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
     cards = []
-    for (section, claim), anchor in zip(claims, anchors):
+    for (section, claim), anchor in zip(claims, anchors, strict=True):
         text = cloze(claim)
         if text is None:
             continue

@@ -40,7 +40,7 @@ def extract(note: Note) -> list[Card]:
     sections = [s for s in note.sections if s.heading is not None]
     anchors = ranked(["/".join(slug(t) for t in s.trail) for s in sections])
     cards = []
-    for section, anchor in zip(sections, anchors):
+    for section, anchor in zip(sections, anchors, strict=True):
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks])
         if not answer.plain or _mostly_links(answer.html):
             continue  # a heading that only groups subsections, or a list of links to follow

@@ -16,7 +16,7 @@ from cardgen.timestamps import youtube_id
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
 _URL_KEYS = ("url", "source", "youtube_url", "sourceUrl", "source_url", "youtube", "link", "video")
 _ID_KEYS = ("videoId", "video_id", "videoid", "youtube_id")
-_FALSE = {False, "false", "no", "off", "0", 0}
+_FALSE = {False, "false", "no", "off", "0"}
 
 
 @dataclass
@@ -56,7 +56,8 @@ def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
         mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)  # where the bad value starts
         line = mark.line + 1 if mark is not None else 1  # the YAML text starts with the newline after ---
         problem = getattr(e, "problem", None) or str(e).split("\n")[0]
-        raise NoteError(path, line, f"frontmatter is not valid YAML ({problem}); fix it or remove the --- block") from None
+        raise NoteError(path, line,
+                        f"frontmatter is not valid YAML ({problem}); fix it or remove the --- block") from None
     if not isinstance(meta, dict):
         raise NoteError(path, 1, "frontmatter is not a mapping of keys to values (expected e.g. 'title: ...')")
     start = text.find(body[:200]) if body else len(text)
@@ -72,7 +73,8 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
             raw = str(meta[key]).strip()
             video = raw if _VIDEO_ID.match(raw) else youtube_id(raw)
             if video is None:
-                warnings.append(Diagnostic(path, 1, f"{key} {raw!r} is not a YouTube video id (11 letters, digits, - or _); cards get no video link"))
+                warnings.append(Diagnostic(path, 1, f"{key} {raw!r} is not a YouTube video id "
+                                                    "(11 letters, digits, - or _); cards get no video link"))
             break
     if video is None:
         video = next((v for v in (youtube_id(str(meta[k])) for k in _URL_KEYS if meta.get(k)) if v), None)

@@ -118,7 +118,10 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
         return " ", " "
     if kind == "linebreak":
         return "<br>", " "
-    return render(tok.get("children", []), ctx) if "children" in tok else (escape(tok.get("raw", "")), tok.get("raw", ""))
+    if "children" in tok:
+        return render(tok["children"], ctx)
+    raw = tok.get("raw", "")
+    return escape(raw), raw
 
 
 def _source_video(target: str) -> str | None:

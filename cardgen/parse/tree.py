@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from cardgen.markup import escape, sanitize
 from cardgen.model import Block, Callout, Section, Sentence, Text
@@ -120,7 +119,7 @@ class Walker:
         if kind in ("paragraph", "block_text"):
             return self.paragraph(tok, sink, wrap=kind == "paragraph")
         if kind == "list":
-            return self.list(tok, sink)
+            return self.list_block(tok, sink)
         if kind == "block_quote":
             return self.quote(tok, sink)
         if kind == "table":
@@ -161,7 +160,7 @@ class Walker:
         html = " ".join(t.html for _, t in units)
         return Block("paragraph", f"<p>{html}</p>" if wrap else html, tuple(units), line)
 
-    def list(self, tok: Token, sink: Sink) -> Block | None:
+    def list_block(self, tok: Token, sink: Sink) -> Block | None:
         items: list[str] = []
         units: list[tuple[str, Text]] = []
         line = None
@@ -224,7 +223,8 @@ class Walker:
             title_moments = []
             title = Text("", "")
         if not blocks:
-            self.ctx.problems.append((line, f"callout [!{kind}] has no body, so it makes no card; add a '> ' line under it"))
+            self.ctx.problems.append(
+                (line, f"callout [!{kind}] has no body, so it makes no card; add a '> ' line under it"))
         outer.callouts.extend(sink.callouts)
         moments = tuple(dict.fromkeys(title_moments + sink.moments))
         outer.moments.extend(moments)
