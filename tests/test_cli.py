@@ -78,7 +78,7 @@ def test_strict_turns_warnings_into_failure(vault):
     assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0
     result = run(str(vault.dir), "--out", str(vault.out), "--strict")
     assert result.exit_code == 1
-    assert "bad-id.md:1: warning: videoId 'not-an-id' is not a YouTube video id" in result.output
+    assert "bad-id.md:3: warning: videoId 'not-an-id' is not a YouTube video id" in result.output
 
 
 def test_skip_turns_an_extractor_off(vault):

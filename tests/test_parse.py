@@ -184,12 +184,8 @@ def test_anchor_run_before_the_period(sep: str) -> None:
 
 @pytest.mark.parametrize("sep", [
     pytest.param("", id="no-separator"),
-    pytest.param(" ", id="space", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: a run of 2+ stamps after the period, separated by a space, followed by a new sentence, "
-        "is not split: the next sentence is glued onto the claim"))),
-    pytest.param(", ", id="comma", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: a run of 2+ stamps after the period, separated by ', ', followed by a new sentence, is "
-        "not split: the claim becomes 'sentence., Then ...'"))),
+    pytest.param(" ", id="space"),
+    pytest.param(", ", id="comma"),
 ])
 def test_anchor_run_after_the_period_then_next_sentence(sep: str) -> None:
     run = sep.join(A(t) for t in ("00:00:01", "00:00:02"))
@@ -293,8 +289,6 @@ def test_stamp_in_table_cell_makes_the_row_a_claim() -> None:
                                                 "Term: Beta; Meaning: the second letter of the Greek alphabet"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a table row's claim gets the line of the table's header row, "
-                                       "not the line the row is written on")
 def test_table_row_claim_line_is_the_row_line() -> None:
     s = section(TABLE)
     assert [c.line for c in s.claims] == [5]
@@ -366,8 +360,6 @@ def test_moment_of_own_video_link_without_video_id() -> None:
     assert claim.moments == (Moment(91, VID),)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Moment.video must be set only when it is not the note's own video "
-                                       "(model.Moment docstring), but a link to the note's own video keeps it")
 def test_link_to_the_notes_own_video_has_no_video() -> None:
     note, _ = parse(f"---\nvideoId: {VID}\n---\n" + HEAD +
                     "The presenter introduces the build system here "
@@ -451,9 +443,6 @@ def test_abbreviations_do_not_split(sentence: str) -> None:
     assert claim_list(s) == [(sentence, (10,))]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: sentences on separate lines of one paragraph (soft line breaks) are "
-                                       "not split, so the claim swallows the line before it, gets that line's "
-                                       "number, and two stamped lines merge into one claim")
 def test_sentences_on_separate_lines_of_a_paragraph() -> None:
     s = section("The first sentence of this paragraph has no stamp.\n"
                 "The second sentence carries the first stamp here [00:01:05].\n"
@@ -782,8 +771,6 @@ def test_broken_yaml_raises_with_line(text: str, line: int) -> None:
     assert "frontmatter is not valid YAML" in info.value.message
 
 
-@pytest.mark.xfail(strict=True, reason="bug: python-frontmatter drops a non-mapping YAML block silently, so a "
-                                       "list (or scalar) frontmatter never reaches the NoteError check")
 @pytest.mark.parametrize("front", ["- a\n- b", "just a string"], ids=["list", "scalar"])
 def test_non_mapping_frontmatter_raises(front: str) -> None:
     with pytest.raises(NoteError) as info:
@@ -838,8 +825,6 @@ def test_text_on_the_line_right_after_from_is_content(line: str) -> None:
     assert not any("From" in t for t in all_plain(note) + all_html(note))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a paragraph starting on the line right after the From line gets the "
-                                       "From line's number (off by one)")
 def test_line_of_text_right_after_from() -> None:
     note, _ = parse(FRONT + "From: [[theaccountantguy]] <br/> \n"
                     "The development of the blue LED took decades of work [00:00:05].")
@@ -867,9 +852,6 @@ def test_llm_residue_is_not_content() -> None:
 # ==============================================================================================
 # The part before the first heading
 # ==============================================================================================
-@pytest.mark.xfail(strict=True, reason="bug: in the part before the first heading, Walker._intro_debris renders each "
-                                       "paragraph and never takes the moments/terms back, so they all leak into "
-                                       "the paragraph's first sentence (which becomes a claim)")
 def test_intro_paragraph_claims() -> None:
     note, _ = parse("The first sentence has no stamp and only a **bold term** in it. "
                     "The second sentence carries the stamp right here [05:30](#t=05:30).")
@@ -879,8 +861,6 @@ def test_intro_paragraph_claims() -> None:
         ("The second sentence carries the stamp right here.", (330,), ())]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: stamps of a paragraph before the first heading are read twice, so the "
-                                       "mm:ss:00 slip diagnostic counts them twice")
 def test_intro_slip_count() -> None:
     _, diagnostics = parse("The first claim of the slipped note is here [01:07:00]. "
                            "The second claim of the slipped note is here [01:08:00]. "
@@ -889,9 +869,6 @@ def test_intro_slip_count() -> None:
     assert d.message.startswith("3 stamp(s)")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a callout whose body is written on its title line is rendered twice "
-                                       "(as title, then as body), so the mm:ss:00 slip diagnostic counts its "
-                                       "stamps twice")
 def test_long_title_callout_slip_count() -> None:
     _, diagnostics = parse(HEAD + "> [!NOTE] Other methods for video compression exist such as using VLC or "
                            "HandBrake with options [01:07:00]. It also helps [01:08:00] and [01:09:00] a lot.")

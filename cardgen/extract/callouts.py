@@ -31,8 +31,8 @@ _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warn
          "todo": "task"}
 _TERM_WORDS = 6
 _TOPIC = re.compile(r"\b(of|and|vs\.?|for|with|as|in|on|to|from|&)\b|'s\b", re.I)
-# pointers elsewhere, not something to learn
-_NOT_STUDY = re.compile(
+# pointers to other notes: the card asks for the connections
+_POINTERS = re.compile(
     r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources)\s*:?$", re.I)
 
 
@@ -47,6 +47,8 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     title = callout.title.plain.strip().rstrip(":").strip() if callout.title else ""
     if not title:
         return f"What {noun} is given about {_about(note, section)}?"
+    if _POINTERS.match(title):
+        return f"Which related topics does {_about(note, section)} point to?"
     generic = _GENERIC.match(title)
     if generic:
         word = generic.group(1).lower()
@@ -74,7 +76,7 @@ def extract(note: Note) -> list[Card]:
     cards = []
     for (section, callout), anchor in zip(found, anchors, strict=True):
         answer = study_answer(callout.blocks)
-        if not answer.plain or (callout.title and _NOT_STUDY.match(callout.title.plain)):
+        if not answer.plain:
             continue
         cards.append(Card(
             key=f"{note.key}#callouts#{anchor}", kind="basic", extractor="callouts",

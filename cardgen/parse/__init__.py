@@ -43,16 +43,18 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     except RecursionError:
         raise NoteError(path, meta.body_line, "nesting too deep to read (blockquotes or lists)") from None
     assert isinstance(tokens, list)
-    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)))
+    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)), video=meta.video)
     walker = Walker(meta.body, meta.body_line, ctx)
+    ctx.locate = walker.loc.line_of
     sections = walker.sections(tokens)
     if ctx.slip_examples:
-        diagnostics.append(Diagnostic(path, meta.body_line, (
-            f"{len(ctx.slip_examples)} stamp(s) such as [{ctx.slip_examples[0]}] read as minutes:seconds "
+        line, example = next(iter(ctx.slip_examples.values()))
+        diagnostics.append(Diagnostic(path, line, (
+            f"{len(ctx.slip_examples)} stamp(s) such as [{example}] read as minutes:seconds "
             "(the mm:ss:00 slip); write [mm:ss] to silence this")))
     diagnostics.extend(Diagnostic(path, line, message) for line, message in ctx.problems)
-    for raw in dict.fromkeys(ctx.bad_stamps):
-        diagnostics.append(Diagnostic(path, meta.body_line, f"stamp {raw!r} is not a valid time; not linked"))
+    for line, raw in ctx.bad_stamps.values():
+        diagnostics.append(Diagnostic(path, line, f"stamp {raw!r} is not a valid time; not linked"))
     title = meta.title
     if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
         title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line

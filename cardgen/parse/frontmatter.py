@@ -50,18 +50,29 @@ def _tags(value: Any) -> tuple[str, ...]:
 def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
     if not text.startswith("---"):
         return {}, text, 1
+    handler = frontmatter.YAMLHandler()
     try:
-        meta, body = frontmatter.parse(text)
+        fm, body = handler.split(text)
+    except ValueError:  # an opening --- with no closing one: all of it is body
+        return {}, text, 1
+    try:
+        meta = handler.load(fm)  # not frontmatter.parse: it silently drops a list or a string
     except yaml.YAMLError as e:
         mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)  # where the bad value starts
         line = mark.line + 1 if mark is not None else 1  # the YAML text starts with the newline after ---
         problem = getattr(e, "problem", None) or str(e).split("\n")[0]
         raise NoteError(path, line,
                         f"frontmatter is not valid YAML ({problem}); fix it or remove the --- block") from None
+    meta = {} if meta is None else meta
     if not isinstance(meta, dict):
         raise NoteError(path, 1, "frontmatter is not a mapping of keys to values (expected e.g. 'title: ...')")
     start = text.find(body[:200]) if body else len(text)
     return meta, body, text.count("\n", 0, max(start, 0)) + 1
+
+
+def _key_line(text: str, key: str) -> int:
+    at = text.find(f"\n{key}:")
+    return text.count("\n", 0, at) + 2 if at >= 0 else 1
 
 
 def read_meta(path: str, text: str, stem: str) -> Meta:
@@ -73,7 +84,7 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
             raw = str(meta[key]).strip()
             video = raw if _VIDEO_ID.match(raw) else youtube_id(raw)
             if video is None:
-                warnings.append(Diagnostic(path, 1, f"{key} {raw!r} is not a YouTube video id "
+                warnings.append(Diagnostic(path, _key_line(text, key), f"{key} {raw!r} is not a YouTube video id "
                                                     "(11 letters, digits, - or _); cards get no video link"))
             break
     if video is None:

@@ -7,12 +7,13 @@ Stamps leave the text and become moments; wikilinks become their alias (else the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cardgen.markup import escape, safe_url, sanitize
 from cardgen.model import Sentence, Text
-from cardgen.timestamps import Moment, Parts, to_seconds, url_seconds, youtube_id
+from cardgen.timestamps import Moment, Parts, is_slip_reading, to_seconds, url_seconds, youtube_id
 
 Token = dict[str, Any]
 
@@ -33,13 +34,19 @@ class Context:
     """Per-note reading state: how stamps are read, and what was found."""
 
     slip: bool = False
+    video: str | None = None  # the note's own video: moments in it carry video=None
+    locate: Callable[[str], int] = lambda raw: 0  # file line of a stamp's text, for warnings
     moments: list[Moment] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
     raw_html: bool = False
-    slip_examples: list[str] = field(default_factory=list)
-    bad_stamps: list[str] = field(default_factory=list)
+    # keyed by token identity: a token rendered twice (a callout title that is its body) counts once
+    slip_examples: dict[int, tuple[int, str]] = field(default_factory=dict)
+    bad_stamps: dict[int, tuple[int, str]] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message) warnings
     source: str | None = None  # video named by a ``[[sources/<videoId>]]`` link earlier in the sentence
+
+    def other_video(self, video: str | None) -> str | None:
+        return None if video == self.video else video
 
     def take(self) -> tuple[list[Moment], list[str], bool]:
         taken = self.moments, self.terms, self.raw_html
@@ -49,16 +56,16 @@ class Context:
 
 def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     attrs = tok["attrs"]
-    video = attrs["video"] or ctx.source
+    video = ctx.other_video(attrs["video"] or ctx.source)
     if attrs["seconds"] is not None:
         return [Moment(attrs["seconds"], video)]
     parts: list[Parts] = attrs["parts"]
-    if not parts:
-        ctx.bad_stamps.append(tok["raw"])
+    if not parts and id(tok) not in ctx.bad_stamps:
+        ctx.bad_stamps[id(tok)] = (ctx.locate(tok["raw"]), tok["raw"])
     out = []
     for p in parts:
-        if len(p) == 3 and (p[0] >= 24 or (ctx.slip and p[2] == 0)):
-            ctx.slip_examples.append(":".join(f"{x:02d}" for x in p))
+        if is_slip_reading(p, ctx.slip) and id(tok) not in ctx.slip_examples:
+            ctx.slip_examples[id(tok)] = (ctx.locate(tok["raw"]), ":".join(f"{x:02d}" for x in p))
         out.append(Moment(to_seconds(p, ctx.slip), video))
     return out
 
@@ -148,7 +155,7 @@ def _render_link(tok: Token, ctx: Context) -> tuple[str, str]:
     h, p = render(tok.get("children", []), ctx)
     seconds, video = url_seconds(url), youtube_id(url)
     if video and seconds is not None:  # a link to a moment: the label stays, the moment is linked
-        ctx.moments.append(Moment(seconds, video))
+        ctx.moments.append(Moment(seconds, ctx.other_video(video)))
         return h, p
     href = safe_url(url)
     return (f'<a href="{escape(href)}">{h}</a>' if href and h else h), p
@@ -203,7 +210,8 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
                     sentences.append(([], lines))
                 if piece:
                     sentences[-1][0].append({"type": "text", "raw": piece})
-            ended = bool(_ENDS_SENTENCE.search(raw))
+            # punctuation between stamps (", ") keeps the sentence ended
+            ended = bool(_ENDS_SENTENCE.search(raw)) or (ended and bool(_ONLY_PUNCT.match(raw)))
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if (ended and raw[-1:].isspace() and nxt is not None and nxt["type"] not in ("stamp", "softbreak")
                     and _first_plain(nxt)[:1].isupper()):
@@ -212,7 +220,9 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             continue
         if kind in ("softbreak", "linebreak"):
             lines += 1
-            if kind == "linebreak":
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            starts = nxt is not None and _first_plain(nxt).lstrip()[:1].isupper()
+            if kind == "linebreak" or (ended and starts):
                 sentences.append(([], lines))
                 ended = False
                 continue

@@ -106,9 +106,12 @@ class Walker:
             while rest and rest[0]["type"] not in ("softbreak", "linebreak"):
                 rest = rest[1:]
             tok["children"] = rest[1:]
-            self.loc.line_of(tok.get("src", ""))
+            src = tok.get("src", "")
+            self.loc.line_of(src)
+            tok["src"] = src.split("\n", 1)[1] if "\n" in src else ""
             return not tok["children"]
-        return _LLM_RESIDUE.match(render(children, self.ctx)[1].strip()) is not None and not self.ctx.take()[0]
+        # read with a scratch context: this paragraph's stamps are read (and counted) once, later
+        return _LLM_RESIDUE.match(clean(render(children, Context())[1])) is not None
 
     # -- blocks -----------------------------------------------------------------------------
     def blocks(self, tokens: list[Token], sink: Sink) -> list[Block]:
@@ -239,9 +242,10 @@ class Walker:
             rows = [part] if part["type"] == "table_head" else part["children"]
             for row in rows:
                 cells = []
+                probe = max((c.get("src", "") for c in row["children"]), key=len, default="")
+                row_line = self.loc.line_of(probe)
+                line = row_line if line is None else line
                 for cell in row["children"]:
-                    if line is None:
-                        line = self.loc.line_of(cell.get("src", ""))
                     text, moments = inline_text(cell["children"], self.ctx)
                     cells.append((text, moments))
                 if part["type"] == "table_head":
@@ -249,7 +253,7 @@ class Walker:
                     rows_html.append("<tr>" + "".join(f"<th>{c.html}</th>" for c, _ in cells) + "</tr>")
                     continue
                 rows_html.append("<tr>" + "".join(f"<td>{c.html}</td>" for c, _ in cells) + "</tr>")
-                self._row_claim(head, cells, line or 0, sink, units)
+                self._row_claim(head, cells, row_line, sink, units)
         html = "<table>" + "".join(rows_html) + "</table>"
         return Block("table", html, tuple(units) or (("whole", Text(html, "")),), line or self.loc.line_of(""))
 
