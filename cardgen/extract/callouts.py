@@ -48,7 +48,7 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     if not title:
         return f"What {noun} is given about {_about(note, section)}?"
     if _POINTERS.match(title):
-        return f"Which related topics does {_about(note, section)} point to?"
+        return f"{escape(title)}: which related topics does {_about(note, section)} point to?"
     generic = _GENERIC.match(title)
     if generic:
         word = generic.group(1).lower()
