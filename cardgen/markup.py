@@ -50,5 +50,10 @@ def fix_mojibake(text: str) -> str:
     return ftfy.fix_encoding(text) if _MOJIBAKE.search(text) else text
 
 
-def plain_words(text: str) -> int:
-    return len(text.split())
+# math and code: rendered as they are, never cut into or hidden in a cloze
+MATH_OR_CODE = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|<code>.*?</code>|<pre>.*?</pre>", re.S)
+
+
+def prose_words(html_text: str) -> int:
+    """Words of prose in a piece of card HTML, leaving out math, code and tags."""
+    return len(re.sub(r"<[^>]*>", " ", MATH_OR_CODE.sub(" ", html_text)).split())

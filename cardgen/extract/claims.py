@@ -14,7 +14,7 @@ import re
 from collections import Counter
 
 from cardgen.extract.common import context, ranked, slug
-from cardgen.markup import escape
+from cardgen.markup import MATH_OR_CODE, escape
 from cardgen.model import Card, Note, Sentence
 
 STOP_WORDS = frozenset("""
@@ -32,8 +32,7 @@ _MAX_TERM_WORDS = 6
 _NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
                      r"years?|days?|hours?|minutes?|seconds?|times|x|km|kg|m|cm|mm|Hz|kHz|GB|MB|°C|°F)(?![\w/]))?")
-# hiding a term inside math or code would break the formula or the code
-_UNHIDEABLE = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|<code>.*?</code>|<pre>.*?</pre>", re.S)
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
 # without a tagger, word endings tell nouns (worth hiding) from adjectives, adverbs and verbs
 _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
@@ -90,7 +89,7 @@ def cloze(claim: Sentence) -> str | None:
 def _find_in_html(html: str, needle: str) -> tuple[int, int] | None:
     """The one place ``needle`` stands in the text (not inside a tag) of ``html``."""
     pattern = re.compile(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", re.I)
-    masked = _UNHIDEABLE.sub(lambda m: "\x01" * len(m.group(0)), html)
+    masked = MATH_OR_CODE.sub(lambda m: "\x01" * len(m.group(0)), html)
     hits = []
     for m in pattern.finditer(masked):
         if html.rfind("<", 0, m.start()) > html.rfind(">", 0, m.start()):

@@ -6,7 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from cardgen.markup import escape, sanitize
+from cardgen.markup import escape, prose_words, sanitize
 from cardgen.model import Block, Callout, Section, Sentence, Text
 from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences
 from cardgen.timestamps import Moment
@@ -276,7 +276,7 @@ class Walker:
         sink.moments.extend(s.moments)
         if not s.moments:
             return
-        if len(s.text.plain.split()) >= MIN_CLAIM_WORDS:
+        if prose_words(s.text.html) >= MIN_CLAIM_WORDS:
             sink.claims.append(s)
         else:
             sink.loose.extend(s.moments)
