@@ -7,9 +7,9 @@ import re
 from collections import defaultdict
 
 import pytest
+from conftest import REPO, read_apkg
 
 from cardgen.pipeline import BuildOptions, build_deck
-from conftest import REPO, read_apkg
 
 STAMP = r"\d{1,2}(?::\d{2}){1,2}"
 ANCHOR = re.compile(r'<a[^>]*data-t="(' + STAMP + r')"[^>]*>.*?</a>')
