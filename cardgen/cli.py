@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cardgen import __version__
+from cardgen.changes import RETIRE_DAYS, RETIRED_TAG
 from cardgen.errors import CardgenError
 from cardgen.extract import EXTRACTORS
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
@@ -30,22 +32,32 @@ def _version(value: bool) -> None:
 
 Every *.md under NOTES_DIR (default: notes/) becomes question/answer cards (headings, callouts)
 and cloze cards (timestamped claims), each linking to its moment in the video. One .apkg is
-written to --out (default: decks/), with a subdeck per folder. Import it into Anki; rebuilding
-and re-importing updates the existing cards in place.
+written to --out (default: decks/), with a subdeck per folder, next to a small state file
+(<deck>.cardgen.json) that keeps every card's identity and change time. Import the .apkg into
+Anki; after a rebuild, re-importing updates changed cards in place, leaves unchanged ones (and
+what you did to them in Anki) alone, and keeps every review.
 
 Exit status: 0 built; 1 a note failed (the others are still built) or, with --strict, a
 warning; 2 bad usage.""")
 def build(
     notes_dir: Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")] = Path("notes"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
-    deck: Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
-    skip: Annotated[list[str] | None, typer.Option(
+    deck: Annotated[Optional[str], typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(
         "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTORS)}.")] = None,
     templates: Annotated[Path, typer.Option(
         help="Folder with card templates overriding the shipped ones, if it exists.")] = Path("templates"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running; rebuild shortly after notes change.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Report changes per note.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failure (exit 1).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
+    retire_after: Annotated[int, typer.Option(
+        metavar="DAYS", help="Keep packaging cards whose source is gone, tagged retired, for this many days.")]
+    = RETIRE_DAYS,
+    wait: Annotated[float, typer.Option(
+        metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")] = 60.0,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
@@ -56,8 +68,13 @@ def build(
                                  param_hint="--skip")
     opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck,
                         extractors=tuple(n for n in EXTRACTORS if n not in skipped),
-                        templates_dir=templates if templates.is_dir() else None)
-    err = Console(stderr=True, soft_wrap=True)
+                        templates_dir=templates if templates.is_dir() else None,
+                        dry_run=dry_run, retire_days=retire_after, wait=wait)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    stdout = err if quiet else Console(soft_wrap=True, highlight=False)
+    if watch:
+        _watch(opts, stdout, err, quiet, verbose)
+        return
     try:
         report = _run(opts, show_bar=not as_json and not quiet and err.is_terminal, console=err)
     except CardgenError as e:
@@ -66,9 +83,25 @@ def build(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_summary(report, err if quiet else Console(soft_wrap=True), err, quiet)
+        _print_summary(report, stdout, err, quiet, verbose)
     if report.errors or (strict and report.warnings):
         raise typer.Exit(1)
+
+
+def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose: bool) -> None:
+    from cardgen.watch import watch
+
+    def show(result: BuildReport | CardgenError) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        if isinstance(result, CardgenError):
+            err.print(f"[red]{stamp} error:[/red] {rich_escape(str(result))}")
+        else:
+            out.print(f"[dim]{stamp}[/dim]", end=" ")
+            _print_summary(result, out, err, quiet, verbose)
+
+    err.print(f"watching {opts.notes_dir} (Ctrl-C to stop)")
+    watch(opts, show)
+    err.print("stopped watching")
 
 
 def _run(opts: BuildOptions, show_bar: bool, console: Console) -> BuildReport:
@@ -85,7 +118,7 @@ def _run(opts: BuildOptions, show_bar: bool, console: Console) -> BuildReport:
         return build_deck(opts, progress=tick)
 
 
-def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool) -> None:
+def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool, verbose: bool) -> None:
     for d in report.diagnostics:
         colour = "red" if d.level == "error" else "yellow"
         err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]")
@@ -93,6 +126,18 @@ def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool)
         return
     kinds = ", ".join(f"{n} {k}" for k, n in report.cards.items())
     out.print(f"{report.notes} notes -> {sum(report.cards.values())} cards ({kinds})")
+    c = report.changes
+    out.print(f"changes: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, "
+              f"{c['reattached']} re-attached, {c['retired']} retired"
+              + (f" ({c['still_retired']} retired earlier)" if c["still_retired"] else ""))
+    if verbose:
+        for note, counts in sorted(report.per_note.items()):
+            out.print(f"  {rich_escape(note)}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        for r in report.reattached:
+            out.print(f"  re-attached {rich_escape(r['card'])} to {rich_escape(r['was'])} ({r['why']})")
+    if c["retired"] or c["still_retired"]:
+        out.print(f"retired cards stay in the deck tagged {RETIRED_TAG}; to remove them, search "
+                  f"tag:{RETIRED_TAG} in Anki's browser and delete the notes")
     if report.notes_without_video:
         out.print(f"{len(report.notes_without_video)} notes without a video: "
                   f"{report.cards_without_link} cards have no video link")
@@ -101,7 +146,12 @@ def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool)
     if report.failed:
         out.print(f"[red]{len(report.failed)} notes failed and were left out[/red]")
     out.print(f"{len(report.warnings)} warnings, {len(report.errors)} errors")
-    out.print(f"wrote {report.output}")
+    if report.dry_run:
+        out.print(f"dry run: nothing written (would write {report.output})")
+    elif report.written:
+        out.print(f"wrote {report.output}")
+    else:
+        out.print(f"{report.output} is up to date")
 
 
 def main() -> None:

@@ -8,11 +8,15 @@ claim moment). Content never enters it, so editing an answer updates the card in
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import genanki
+
+from cardgen.state import StoredCard
 
 NAMESPACE = "cardgen"
 
@@ -40,3 +44,106 @@ def note_keys(paths: Iterable[str]) -> dict[str, str]:
     stems = Counter(PurePosixPath(p).stem for p in paths)
     return {p: PurePosixPath(p).stem if stems[PurePosixPath(p).stem] == 1 else str(PurePosixPath(p).with_suffix(""))
             for p in paths}
+
+
+# -- re-attachment ----------------------------------------------------------------------------
+# A card whose anchor changed (a reworded heading, a stamp that drifted by a second, a renamed
+# note file) gets a new key. When the previous build had a card that is clearly the same one and
+# is now gone, the new card takes over its GUID, so Anki updates it instead of adding a twin.
+
+SIMILAR = 0.5  # word overlap (Jaccard) above which two versions of a card are the same card
+DRIFT = 5  # seconds a claim's moment may move and still be the same claim
+_TAGS = re.compile(r"<[^>]*>|\{\{c\d+::|\}\}|&[#\w]+;")
+
+
+@dataclass(frozen=True, slots=True)
+class Reattachment:
+    new_key: str
+    old_key: str
+    reason: str
+
+
+def _words(card: StoredCard) -> frozenset[str]:
+    return frozenset(_TAGS.sub(" ", " ".join(card.fields[:2])).lower().split())
+
+
+def _similarity(a: StoredCard, b: StoredCard) -> float:
+    wa, wb = _words(a), _words(b)
+    return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
+
+
+def _split(key: str) -> tuple[str, str]:
+    note, _, rest = key.partition("#")
+    return note, rest
+
+
+def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[str, str]:
+    """New note key -> old note key, for notes whose file was renamed (most anchors carried over)."""
+    new_by_note: dict[str, set[str]] = {}
+    for c in new:
+        new_by_note.setdefault(_split(c.key)[0], set()).add(_split(c.key)[1])
+    old_by_note: dict[str, set[str]] = {}
+    for k in gone:
+        old_by_note.setdefault(_split(k)[0], set()).add(_split(k)[1])
+    mapping: dict[str, str] = {}
+    for note, anchors in new_by_note.items():
+        scores = sorted(((len(anchors & old) / max(len(anchors | old), 1), o) for o, old in old_by_note.items()),
+                        reverse=True)
+        if scores and scores[0][0] >= SIMILAR and (len(scores) == 1 or scores[1][0] < scores[0][0]):
+            mapping[note] = scores[0][1]
+    return mapping
+
+
+def reattach(new: list[StoredCard], previous: dict[str, StoredCard]) -> tuple[list[Reattachment], list[str]]:
+    """Pair cards that have no previous version with previous cards that have no current one.
+
+    Returns the pairs and a message for every card two new cards competed for (neither gets it).
+    """
+    current = {c.key for c in new}
+    gone = {k: c for k, c in previous.items() if k not in current and c.retired is None}
+    orphans = [c for c in new if c.key not in previous]
+    if not gone or not orphans:
+        return [], []
+    pairs: list[Reattachment] = []
+    renamed = _renamed_notes(orphans, gone)
+    for c in orphans:
+        note, rest = _split(c.key)
+        old_key = f"{renamed[note]}#{rest}" if note in renamed else None
+        if old_key in gone:
+            pairs.append(Reattachment(c.key, old_key, f"note renamed from {gone[old_key].note}"))
+    taken_new = {p.new_key for p in pairs}
+    taken_old = {p.old_key for p in pairs}
+    candidates: list[tuple[float, str, str]] = []
+    for c in orphans:
+        if c.key in taken_new:
+            continue
+        note = _split(c.key)[0]
+        for k, old in gone.items():
+            if k in taken_old or old.extractor != c.extractor:
+                continue
+            same_note = _split(k)[0] in (note, renamed.get(note))
+            if not same_note and (old.video is None or old.video != c.video):
+                continue
+            drifted = old.moments and c.moments and abs(old.moments[0] - c.moments[0]) <= DRIFT
+            if c.extractor == "claims" and not drifted:
+                continue
+            score = _similarity(c, old)
+            if score >= SIMILAR:
+                candidates.append((score, c.key, k))
+    conflicts: list[str] = []
+    best_for_old: dict[str, list[tuple[float, str]]] = {}
+    for score, new_key, old_key in candidates:
+        best_for_old.setdefault(old_key, []).append((score, new_key))
+    for score, new_key, old_key in sorted(candidates, reverse=True):
+        if new_key in taken_new or old_key in taken_old:
+            continue
+        rivals = [n for s, n in best_for_old[old_key] if n != new_key and n not in taken_new and s >= score - 0.05]
+        if rivals:
+            conflicts.append(f"{new_key} and {rivals[0]} both resemble the earlier card {old_key}; "
+                             "neither takes its identity")
+            taken_old.add(old_key)
+            continue
+        pairs.append(Reattachment(new_key, old_key, f"same card, {score:.0%} alike"))
+        taken_new.add(new_key)
+        taken_old.add(old_key)
+    return pairs, conflicts

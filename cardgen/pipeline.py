@@ -1,7 +1,9 @@
-"""build_deck(): discover -> parse -> extract -> package. One bad note never stops the others."""
+"""build_deck(): discover -> parse -> extract -> plan changes -> package. One bad note never stops the others."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import time
@@ -10,13 +12,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from cardgen.apkg.models import load_templates
-from cardgen.apkg.package import Entry, write_apkg
+from cardgen.apkg.models import TEMPLATE_FILES, load_templates
+from cardgen.apkg.package import card_fields, write_apkg
+from cardgen.changes import RETIRE_DAYS, Changes, plan
 from cardgen.errors import CardgenError, NoteError
 from cardgen.extract import EXTRACTORS, check_names, run_extractors
 from cardgen.ids import note_keys
-from cardgen.model import Card, Diagnostic, Note, NoteResult
+from cardgen.lock import build_lock
+from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
+from cardgen.state import State, StoredCard, StoredNote, load_state, save_state
+
+PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes cards: the cache is dropped
 
 
 @dataclass
@@ -26,7 +33,10 @@ class BuildOptions:
     extractors: tuple[str, ...] = tuple(EXTRACTORS)
     deck: str | None = None  # root deck name; default: the notes folder's name
     templates_dir: Path | None = None
-    timestamp: float | None = None  # build time written into the package; default: now
+    timestamp: float | None = None  # the build's "now"; default: the clock
+    dry_run: bool = False  # report what would change, write nothing
+    retire_days: int = RETIRE_DAYS
+    wait: float = 60.0  # seconds to wait for another build of the same output folder
 
 
 @dataclass
@@ -35,10 +45,16 @@ class BuildReport:
     cards: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    cached: int = 0  # notes not re-parsed because they did not change
     notes_without_video: list[str] = field(default_factory=list)
     cards_without_link: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    changes: dict[str, int] = field(default_factory=dict)
+    per_note: dict[str, dict[str, int]] = field(default_factory=dict)
+    reattached: list[dict[str, str]] = field(default_factory=list)
     output: str | None = None
+    written: bool = False  # False when the deck was already identical (or on a dry run)
+    dry_run: bool = False
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -69,35 +85,22 @@ def discover(notes_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def read_note_text(path: Path, rel: str) -> str:
+def read_note_bytes(path: Path, rel: str) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as e:
         raise NoteError(rel, 1, f"cannot read the file ({e.strerror}); check its permissions") from None
     if b"\x00" in data[:8192]:
         raise NoteError(rel, 1, "this is a binary file, not a Markdown note; rename or remove it")
+    return data
+
+
+def decode_note(data: bytes, rel: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         raise NoteError(rel, line, f"not UTF-8 (byte 0x{data[e.start]:02x}); re-save the note as UTF-8") from None
-
-
-def build_note(notes_dir: Path, rel: str, key: str, extractors: tuple[str, ...]) -> NoteResult:
-    """Read, parse and extract one note. Never raises for bad input: errors become diagnostics."""
-    result = NoteResult(rel)
-    try:
-        note, result.diagnostics = parse_note(rel, read_note_text(notes_dir / rel, rel), key)
-        if note is None:
-            result.skipped = True
-            return result
-        result.note = note
-        result.cards = run_extractors(note, extractors)
-    except NoteError as e:
-        result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
-    except RecursionError:
-        result.diagnostics.append(Diagnostic(rel, 1, "nesting too deep to read (blockquotes or lists)", "error"))
-    return result
 
 
 def _deck_part(name: str) -> str:
@@ -112,68 +115,87 @@ def deck_name(root: str, note: Note) -> str:
     return "::".join([_deck_part(root), *(_deck_part(f) for f in folders)])
 
 
-def _tags(note: Note) -> tuple[str, ...]:
+def note_tags(note: Note) -> list[str]:
     tags = ["cardgen"]
     if note.video:
         tags.append(f"video::{note.video}")
     if note.channel:
         tags.append("channel::" + re.sub(r"\s+", "_", note.channel.strip().lower()))
-    return tuple(dict.fromkeys(tags + list(note.tags)))
+    return list(dict.fromkeys(tags + list(note.tags)))
 
 
-def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Build one ``.apkg`` for the vault at ``opts.notes_dir`` into ``opts.out_dir``."""
-    extractors = tuple(check_names(opts.extractors))
-    if not opts.notes_dir.is_dir():
-        raise CardgenError(f"notes folder {opts.notes_dir} does not exist")
-    templates = load_templates(opts.templates_dir)
-    root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
-    report = BuildReport()
-    paths = discover(opts.notes_dir)
-    keys = note_keys(paths)
-    entries: list[Entry] = []
-    owner: dict[str, str] = {}
-    kinds: Counter[str] = Counter()
-    for i, rel in enumerate(paths):
-        result = build_note(opts.notes_dir, rel, keys[rel], extractors)
-        report.diagnostics.extend(result.diagnostics)
-        if progress:
-            progress(i + 1, len(paths))
-        if result.skipped:
-            report.skipped.append(rel)
-            continue
-        if result.note is None:
-            report.failed.append(rel)
-            continue
-        clash = _first_clash(result, owner)
-        if clash is not None:
-            report.diagnostics.append(Diagnostic(rel, clash.line, (
-                f"card identity {clash.key!r} is already used by {owner.get(clash.key, rel)}; give one of the "
-                "notes a different 'id:' in its frontmatter (this note was left out)"), "error"))
-            report.failed.append(rel)
-            continue
-        note = result.note
-        report.notes += 1
-        if not note.video:
-            report.notes_without_video.append(rel)
-        deck, tags = deck_name(root, note), _tags(note)
-        for card in result.cards:
-            owner[card.key] = f"{rel}:{card.line}"
-            kinds[card.extractor] += 1
-            if not (note.video or any(m.video for m in card.moments)):
-                report.cards_without_link += 1
-            entries.append(Entry(card, deck, tags, f"{rel}:{card.line}", note.video))
-    report.cards = {name: kinds[name] for name in extractors}
-    out = opts.out_dir / f"{_file_stem(root)}.apkg"
-    write_apkg(entries, out, root, templates, opts.timestamp if opts.timestamp is not None else time.time())
-    report.output = str(out)
-    return report
+def stored_card(card: Card, note: Note, root: str) -> StoredCard:
+    source = f"{note.path}:{card.line}"
+    return StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind,
+                      deck=deck_name(root, note), tags=note_tags(note),
+                      fields=card_fields(card, source, note.video), moments=[m.seconds for m in card.moments],
+                      line=card.line, video=note.video)
 
 
-def _first_clash(result: NoteResult, owner: dict[str, str]) -> Card | None:
+@dataclass
+class _NoteBuild:
+    rel: str
+    cards: list[StoredCard] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    video: str | None = None
+    hash: str = ""
+    ok: bool = False
+    skipped: bool = False
+    cached: bool = False
+
+
+def build_note(notes_dir: Path, rel: str, key: str, extractors: tuple[str, ...], root: str,
+               state: State | None) -> _NoteBuild:
+    """Read, parse and extract one note; from the cache when its bytes did not change.
+
+    Never raises for bad input: errors become diagnostics.
+    """
+    result = _NoteBuild(rel)
+    try:
+        data = read_note_bytes(notes_dir / rel, rel)
+        result.hash = hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
+        if state is not None and _from_cache(result, state):
+            return result
+        note, result.diagnostics = parse_note(rel, decode_note(data, rel), key)
+        if note is None:
+            result.skipped = True
+            return result
+        result.video = note.video
+        result.cards = [stored_card(c, note, root) for c in run_extractors(note, extractors)]
+        result.ok = True
+    except NoteError as e:
+        result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
+    except RecursionError:
+        result.diagnostics.append(Diagnostic(rel, 1, "nesting too deep to read (blockquotes or lists)", "error"))
+    return result
+
+
+def _from_cache(result: _NoteBuild, state: State) -> bool:
+    """Fill ``result`` from the previous build when the note's bytes did not change."""
+    cached = state.notes.get(result.rel)
+    if cached is None or cached.hash != result.hash or any(k not in state.cards for k in cached.keys):
+        return False
+    result.cards = [StoredCard(**{**asdict(state.cards[k]), "retired": None}) for k in cached.keys]
+    result.diagnostics = [Diagnostic(result.rel, **d) for d in cached.diagnostics]
+    result.video, result.ok, result.cached = cached.video, True, True
+    return True
+
+
+def _keep_last_good(rel: str, state: State, fresh: list[StoredCard], notes: dict[str, StoredNote],
+                    report: BuildReport) -> None:
+    """A note that cannot be read now (half-saved, broken) keeps the cards of its last good build."""
+    previous = state.notes.get(rel)
+    if previous is None or any(k not in state.cards for k in previous.keys):
+        return
+    fresh.extend(StoredCard(**{**asdict(state.cards[k]), "retired": None}) for k in previous.keys)
+    notes[rel] = previous
+    report.diagnostics.append(Diagnostic(rel, 1, f"kept its {len(previous.keys)} cards from the last good build"))
+
+
+def _first_clash(cards: list[StoredCard], owner: dict[str, str]) -> StoredCard | None:
     """The first card whose key another card (of this note or an earlier one) already has."""
     seen: set[str] = set()
-    for card in result.cards:
+    for card in cards:
         if card.key in owner or card.key in seen:
             return card
         seen.add(card.key)
@@ -182,3 +204,106 @@ def _first_clash(result: NoteResult, owner: dict[str, str]) -> Card | None:
 
 def _file_stem(name: str) -> str:
     return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "cardgen"
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Build (or, with ``dry_run``, preview) the vault's ``.apkg`` in ``opts.out_dir``."""
+    extractors = tuple(check_names(opts.extractors))
+    if not opts.notes_dir.is_dir():
+        raise CardgenError(f"notes folder {opts.notes_dir} does not exist")
+    root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
+    out = opts.out_dir / f"{_file_stem(root)}.apkg"
+    state_path = opts.out_dir / f"{_file_stem(root)}.cardgen.json"
+    if opts.dry_run:
+        return _build(opts, extractors, root, out, state_path, progress)
+    with build_lock(opts.out_dir, opts.wait):
+        return _build(opts, extractors, root, out, state_path, progress)
+
+
+def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, state_path: Path,
+           progress: Callable[[int, int], None] | None) -> BuildReport:
+    report = BuildReport(dry_run=opts.dry_run, output=str(out))
+    now = int(opts.timestamp if opts.timestamp is not None else time.time())
+    state, damaged = load_state(state_path)
+    if damaged:
+        report.diagnostics.append(Diagnostic(str(state_path), 1, damaged))
+    config = _fingerprint(PIPELINE_VERSION, extractors, root)
+    cache = state if state.config == config else None
+    templates = load_templates(opts.templates_dir)
+    templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
+
+    paths = discover(opts.notes_dir)
+    keys = note_keys(paths)
+    fresh: list[StoredCard] = []
+    owner: dict[str, str] = {}
+    kinds: Counter[str] = Counter()
+    notes: dict[str, StoredNote] = {}
+    for i, rel in enumerate(paths):
+        nb = build_note(opts.notes_dir, rel, keys[rel], extractors, root, cache)
+        report.diagnostics.extend(nb.diagnostics)
+        if progress:
+            progress(i + 1, len(paths))
+        if nb.skipped:
+            report.skipped.append(rel)
+            continue
+        if not nb.ok:
+            report.failed.append(rel)
+            _keep_last_good(rel, state, fresh, notes, report)
+            continue
+        clash = _first_clash(nb.cards, owner)
+        if clash is not None:
+            report.diagnostics.append(Diagnostic(rel, clash.line, (
+                f"card identity {clash.key!r} is already used by {owner.get(clash.key, rel)}; give one of the "
+                "notes a different 'id:' in its frontmatter (this note was left out)"), "error"))
+            report.failed.append(rel)
+            continue
+        report.notes += 1
+        report.cached += nb.cached
+        if not nb.video:
+            report.notes_without_video.append(rel)
+        for card in nb.cards:
+            owner[card.key] = f"{rel}:{card.line}"
+            kinds[card.extractor] += 1
+            if not nb.video and "watch?v=" not in card.fields[3]:
+                report.cards_without_link += 1
+        fresh.extend(nb.cards)
+        notes[rel] = StoredNote(nb.hash, [c.key for c in nb.cards], nb.video,
+                                [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics])
+    report.cards = {name: kinds[name] for name in extractors}
+
+    cards, changes = plan(fresh, state, root, now, opts.retire_days)
+    _report_changes(report, changes, fresh, state)
+    templates_mod = state.templates_mod if state.templates == templates_hash else max(now, state.templates_mod + 1)
+    package = _fingerprint([(c.guid, c.fp, c.mod) for c in cards], templates_hash)
+    new_state = State(config=config, templates=templates_hash, templates_mod=templates_mod, package=package,
+                      cards={c.key: c for c in cards}, notes=notes)
+    if opts.dry_run:
+        return report
+    if package != state.package or not out.exists():
+        stamp = max([templates_mod, *(c.mod for c in cards)])
+        write_apkg(cards, out, templates, stamp)
+        report.written = True
+    save_state(new_state, state_path)
+    return report
+
+
+def _report_changes(report: BuildReport, changes: Changes, fresh: list[StoredCard], state: State) -> None:
+    report.changes = {"new": len(changes.new), "updated": len(changes.updated), "unchanged": len(changes.unchanged),
+                      "reattached": len(changes.reattached), "retired": len(changes.retired),
+                      "still_retired": len(changes.still_retired), "pruned": len(changes.pruned)}
+    note_of = {c.key: c.note for c in fresh}
+    for kind in ("new", "updated", "unchanged"):
+        for key in getattr(changes, kind):
+            counts = report.per_note.setdefault(note_of[key], {})
+            counts[kind] = counts.get(kind, 0) + 1
+    for key in changes.retired:
+        counts = report.per_note.setdefault(state.cards[key].note, {})
+        counts["retired"] = counts.get("retired", 0) + 1
+    for r in changes.reattached:
+        report.reattached.append({"card": r.new_key, "was": r.old_key, "why": r.reason})
+    for message in changes.conflicts:
+        report.diagnostics.append(Diagnostic(note_of.get(message.split(" ", 1)[0], "?"), 1, message))

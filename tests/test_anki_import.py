@@ -431,7 +431,8 @@ def test_identity_survives_edits_in_anki(tmp_path: Path, small_vault: Path, col)
     counts = log_counts(log)
     assert counts["new"] == 0, f"edits created new notes instead of updating: {counts}"
     assert counts["conflicting"] == 0, counts
-    assert counts["updated"] == n_cards, f"expected every note updated (newer build): {counts}"
+    # moved or reordered cards whose content did not change import as no-ops ("duplicate")
+    assert counts["updated"] >= 1 and counts["updated"] + counts["duplicate"] == n_cards, counts
     assert col.note_count() == n_cards, f"{col.note_count()} notes, expected {n_cards}"
     assert duplicate_guids(col) == 0
 
@@ -517,10 +518,10 @@ def test_same_headings_in_two_notes_do_not_collide(tmp_path: Path, col) -> None:
         assert any("Introduction" in h for h in headings) and any("Summary" in h for h in headings), \
             f"{rel}: heading cards {headings}"
 
-    # A rebuild of the same vault updates every note and still adds nothing.
+    # A rebuild of the same vault changes nothing: every note imports as a no-op.
     report2 = build(vault, tmp_path / "out", T0 + 10)
     counts2 = log_counts(import_apkg(col, report2.output))
-    assert counts2["new"] == 0 and counts2["updated"] == n_cards, counts2
+    assert counts2["new"] == 0 and counts2["duplicate"] == n_cards, counts2
     assert col.note_count() == n_cards
 
 

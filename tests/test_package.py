@@ -73,6 +73,7 @@ def test_failed_write_keeps_the_previous_deck_whole(vault, monkeypatch):
     vault.write("a.md", NOTE)
     vault.build()
     before = (vault.out / "notes.apkg").read_bytes()
+    state_before = (vault.out / "notes.cardgen.json").read_bytes()
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -82,7 +83,8 @@ def test_failed_write_keeps_the_previous_deck_whole(vault, monkeypatch):
     with pytest.raises(PackageError, match="No space left on device; the previous deck is unchanged"):
         vault.build(timestamp=2_000_000_000)
     assert (vault.out / "notes.apkg").read_bytes() == before
-    assert sorted(p.name for p in vault.out.iterdir()) == ["notes.apkg"]  # no temporary file left
+    assert (vault.out / "notes.cardgen.json").read_bytes() == state_before
+    assert sorted(p.name for p in vault.out.iterdir()) == [".cardgen.lock", "notes.apkg", "notes.cardgen.json"]
     with zipfile.ZipFile(vault.out / "notes.apkg") as z:
         assert z.testzip() is None
 

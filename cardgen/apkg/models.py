@@ -17,6 +17,8 @@ CLOZE_MODEL_ID = 1764083298
 # field added after the first release would stop updates.
 BASIC_FIELDS = ("Front", "Back", "Context", "Moment", "Source", "Status", "Media", "Reserved")
 CLOZE_FIELDS = ("Text", "Back Extra", "Context", "Moment", "Source", "Status", "Media", "Reserved")
+STATUS_FIELD = BASIC_FIELDS.index("Status")
+assert STATUS_FIELD == CLOZE_FIELDS.index("Status")
 TEMPLATE_FILES = ("basic_front.html", "basic_back.html", "cloze_front.html", "cloze_back.html", "style.css")
 
 

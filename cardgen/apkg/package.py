@@ -9,30 +9,37 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import genanki
 
 from cardgen.apkg.models import build_models
 from cardgen.errors import PackageError
-from cardgen.ids import card_guid, deck_id
+from cardgen.ids import deck_id
 from cardgen.markup import escape
 from cardgen.model import Card
+from cardgen.state import StoredCard
 from cardgen.timestamps import Moment, watch_url
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry dates: same content, same bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A card with what packaging needs from its note."""
+class _TimedNote(genanki.Note):
+    """A genanki note written with its own modification time instead of the build's."""
 
-    card: Card
-    deck: str
-    tags: tuple[str, ...]
-    source: str  # note path and line
-    video: str | None
+    def __init__(self, *, mod: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor: object, timestamp: float, deck_id: int, id_gen: object) -> None:
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def _same_bytes(a: str, b: Path) -> bool:
+    if not b.exists() or os.path.getsize(a) != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
 
 
 def _umask() -> int:
@@ -51,26 +58,30 @@ def moment_html(moments: Iterable[Moment], video: str | None) -> str:
     return " · ".join(links)
 
 
-def fields(entry: Entry) -> list[str]:
-    c = entry.card
-    return [c.front,  # Front / Text: the question or the cloze text
-            c.back,  # Back / Back Extra
-            c.context,  # Context: breadcrumb
-            moment_html(c.moments, entry.video),  # Moment: links into the video
-            escape(entry.source),  # Source: where in the notes the card comes from
-            "",  # Status
+def card_fields(card: Card, source: str, video: str | None) -> list[str]:
+    """The Anki fields of a card, in the frozen order of both note types."""
+    return [card.front,  # Front / Text: the question or the cloze text
+            card.back,  # Back / Back Extra
+            card.context,  # Context: breadcrumb
+            moment_html(card.moments, video),  # Moment: links into the video
+            escape(source),  # Source: where in the notes the card comes from
+            "",  # Status: set when the card is retired
             "",  # Media (spare)
             ""]  # Reserved (spare)
 
 
-def write_apkg(entries: list[Entry], out: Path, vault: str, templates: dict[str, str], timestamp: float) -> None:
-    """Write ``entries`` to ``out`` atomically: the old file stays whole until the new one is."""
+def write_apkg(cards: list[StoredCard], out: Path, templates: dict[str, str], timestamp: int) -> None:
+    """Write ``cards`` to ``out`` atomically: the old file stays whole until the new one is.
+
+    ``timestamp`` (the latest change) drives the ids genanki writes, so the same cards give the
+    same bytes.
+    """
     basic, cloze = build_models(templates)
     decks: dict[str, genanki.Deck] = {}
-    for e in entries:
-        deck = decks.get(e.deck) or decks.setdefault(e.deck, genanki.Deck(deck_id(e.deck), e.deck))
-        deck.add_note(genanki.Note(model=cloze if e.card.kind == "cloze" else basic, fields=fields(e),
-                                   tags=list(e.tags), guid=card_guid(vault, e.card.key)))
+    for c in cards:
+        deck = decks.get(c.deck) or decks.setdefault(c.deck, genanki.Deck(deck_id(c.deck), c.deck))
+        deck.add_note(_TimedNote(model=cloze if c.kind == "cloze" else basic, fields=list(c.fields),
+                                 tags=list(c.tags), guid=c.guid, mod=c.mod))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_zip = None
     try:
@@ -86,6 +97,8 @@ def write_apkg(entries: list[Entry], out: Path, vault: str, templates: dict[str,
                 with open(db_path, "rb") as db:
                     z.writestr(zipfile.ZipInfo("collection.anki2", _ZIP_DATE), db.read(), zipfile.ZIP_DEFLATED)
                 z.writestr(zipfile.ZipInfo("media", _ZIP_DATE), json.dumps({}))
+            if _same_bytes(tmp_zip, out):  # leave an identical deck untouched: its mtime says "no change"
+                return
             with open(tmp_zip, "rb") as f:
                 os.fsync(f.fileno())
             os.chmod(tmp_zip, 0o666 & ~_umask())
