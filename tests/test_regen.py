@@ -1,0 +1,239 @@
+"""Rebuilding as notes change: state, change times, re-attachment, retirement, cache, dry run, lock."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import cardgen.pipeline
+from cardgen.errors import CardgenError
+from cardgen.lock import build_lock
+from conftest import T0
+
+NOTE = """
+---
+title: Solar sails
+videoId: Sa1LpRz0-Qk
+---
+
+## Photon Pressure
+
+Light carries momentum although photons have no mass at all <a class="yt-timestamp" data-t="00:01:02">[00:01:02]</a>.
+
+> [!info] Radiation pressure
+> The force per unit area that light exerts on a surface it strikes.
+
+## Missions
+
+The Japanese probe IKAROS first proved interplanetary solar sailing in 2010 <a class="yt-timestamp" data-t="00:04:05">[00:04:05]</a>.
+"""
+
+
+def mods(vault) -> dict[str, int]:
+    state = json.loads((vault.out / "notes.cardgen.json").read_text())
+    return {k: c["mod"] for k, c in state["cards"].items()}
+
+
+def guid_of(vault, needle: str, notetype: str = "") -> str:
+    [card] = [c for c in vault.cards() if needle in " ".join(c["fields"].values()) and notetype in c["notetype"]]
+    return card["guid"]
+
+
+def test_no_change_rebuild_leaves_the_deck_untouched(vault):
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    deck = vault.out / "notes.apkg"
+    before, mtime = deck.read_bytes(), deck.stat().st_mtime_ns
+    report = vault.build(T0 + 100)
+    assert report.changes["unchanged"] == 5 and report.changes["new"] == report.changes["updated"] == 0
+    assert not report.written
+    assert deck.read_bytes() == before and deck.stat().st_mtime_ns == mtime
+
+
+def test_same_cards_give_identical_bytes_even_without_state(vault):
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    before = (vault.out / "notes.apkg").read_bytes()
+    (vault.out / "notes.cardgen.json").unlink()
+    (vault.out / "notes.apkg").unlink()
+    vault.build(T0)
+    assert (vault.out / "notes.apkg").read_bytes() == before
+
+
+def test_only_edited_cards_get_a_new_modification_time(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    first = mods(vault)
+    path.write_text(path.read_text().replace("strikes.", "strikes or reflects from."))
+    report = vault.build(T0 + 100)
+    second = mods(vault)
+    changed = {k for k in first if first[k] != second[k]}
+    assert changed == {"sails#callouts#radiation-pressure"}
+    assert second["sails#callouts#radiation-pressure"] == T0 + 100
+    assert report.changes["updated"] == 1 and report.changes["unchanged"] == 4
+
+
+def test_modification_time_always_moves_forward(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    path.write_text(path.read_text().replace("strikes.", "hits."))
+    vault.build(T0)  # the same second, or a clock set back: Anki would skip an equal mod
+    assert mods(vault)["sails#callouts#radiation-pressure"] == T0 + 1
+
+
+def test_reworded_heading_is_reattached_and_reported(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    old = guid_of(vault, "key points about <b>Missions</b>")
+    path.write_text(path.read_text().replace("## Missions", "## Missions So Far"))
+    report = vault.build(T0 + 100)
+    assert guid_of(vault, "key points about <b>Missions So Far</b>") == old
+    assert report.reattached == [{"card": "sails#headings#missions-so-far", "was": "sails#headings#missions",
+                                  "why": "same card, 100% alike"}] or report.reattached[0]["was"] == "sails#headings#missions"
+    assert report.changes["retired"] == 0
+
+
+def test_claim_whose_stamp_drifted_keeps_its_identity(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    old = guid_of(vault, "IKAROS first proved", "cloze")
+    path.write_text(path.read_text().replace('data-t="00:04:05">[00:04:05]', 'data-t="00:04:07">[00:04:07]'))
+    report = vault.build(T0 + 100)
+    assert guid_of(vault, "IKAROS first proved", "cloze") == old
+    assert [r["was"] for r in report.reattached] == ["sails#claims#t245"]
+
+
+def test_renamed_note_keeps_every_identity(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    before = {c["guid"] for c in vault.cards()}
+    path.rename(vault.dir / "solar-sailing.md")
+    report = vault.build(T0 + 100)
+    assert {c["guid"] for c in vault.cards()} == before
+    assert len(report.reattached) == 5 and report.changes["retired"] == 0
+    assert all(r["why"] == "note renamed from sails.md" for r in report.reattached)
+
+
+def test_two_notes_never_steal_one_identity(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    old = guid_of(vault, "IKAROS first proved", "cloze")
+    text = path.read_text()
+    drifted = text.replace('data-t="00:04:05">[00:04:05]', 'data-t="00:04:06">[00:04:06]')
+    twin = drifted.replace('data-t="00:04:06">[00:04:06]', 'data-t="00:04:07">[00:04:07]')
+    path.write_text(drifted.replace("## Missions\n", "## Missions\n\n" + twin.split("## Missions\n")[1] + "\n"))
+    report = vault.build(T0 + 100)
+    guids = [c["guid"] for c in vault.cards() if "IKAROS" in c["fields"].get("Text", "")]
+    assert len(guids) == 3 and len(set(guids)) == 3  # two new claims and the retired original
+    assert any("neither takes its identity" in d.message for d in report.warnings)
+    assert old in guids  # the old card is still there, retired, not given to either newcomer
+
+
+def test_removed_source_is_retired_then_pruned(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    path.write_text(NOTE.split("> [!info]")[0] + "## Missions" + NOTE.split("## Missions")[1])
+    report = vault.build(T0 + 100)
+    assert report.changes["retired"] == 1
+    [retired] = [c for c in vault.cards() if "cardgen::retired" in c["tags"]]
+    assert retired["fields"]["Back"].startswith("<p>The force per unit area")
+    assert retired["fields"]["Status"].startswith("Retired on ")
+    assert "tag:cardgen::retired" in retired["fields"]["Status"]
+    report = vault.build(T0 + 200)
+    assert report.changes["still_retired"] == 1 and not report.written
+    report = vault.build(T0 + 100 + 61 * 86400)
+    assert report.changes["pruned"] == 1
+    assert not any("cardgen::retired" in c["tags"] for c in vault.cards())
+
+
+def test_returning_source_brings_its_card_back(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    old = guid_of(vault, "Radiation pressure")
+    path.write_text(NOTE.replace("> [!info]", "> [!info"))  # broken callout: card retired
+    vault.build(T0 + 100)
+    path.write_text(NOTE)
+    report = vault.build(T0 + 200)
+    card = next(c for c in vault.cards() if c["guid"] == old)
+    assert "cardgen::retired" not in card["tags"] and card["fields"]["Status"] == ""
+    assert report.changes["updated"] >= 1 and report.changes["still_retired"] == 0
+
+
+def test_broken_note_keeps_its_last_good_cards(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    before = vault.cards()
+    path.write_bytes(NOTE.encode()[:200] + b"\xff\xfe half-saved")
+    report = vault.build(T0 + 100)
+    assert report.failed == ["sails.md"] and report.changes["retired"] == 0
+    assert vault.cards() == before
+    assert any("kept its 5 cards from the last good build" in d.message for d in report.diagnostics)
+
+
+def test_damaged_state_rebuilds_with_a_warning_and_same_identities(vault):
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    before = {c["guid"] for c in vault.cards()}
+    for name in ("notes.cardgen.json", "notes.cardgen.json.bak"):
+        if (vault.out / name).exists():
+            (vault.out / name).write_text("{ not json")
+    report = vault.build(T0 + 100)
+    assert any("damaged" in d.message for d in report.warnings)
+    assert {c["guid"] for c in vault.cards()} == before
+
+
+def test_damaged_state_falls_back_to_the_backup(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    path.write_text(path.read_text().replace("## Missions", "## Missions So Far"))
+    vault.build(T0 + 100)  # re-attached: this identity lives only in the state
+    guid = guid_of(vault, "<b>Missions So Far</b>?")
+    (vault.out / "notes.cardgen.json").write_text("{ truncated")
+    report = vault.build(T0 + 200)
+    assert any("using notes.cardgen.json.bak" in d.message for d in report.warnings)
+    assert guid_of(vault, "<b>Missions So Far</b>?") == guid
+
+
+def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
+    vault.write("sails.md", NOTE)
+    vault.write("other.md", NOTE.replace("Solar sails", "Other"))
+    vault.build(T0)
+    parsed = []
+    real = cardgen.pipeline.parse_note
+    monkeypatch.setattr(cardgen.pipeline, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
+    vault.write("other.md", NOTE.replace("Solar sails", "Other, edited"))
+    report = vault.build(T0 + 100)
+    assert parsed == ["other.md"] and report.cached == 1
+
+
+def test_dry_run_reports_and_writes_nothing(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    files = {p.name: p.read_bytes() for p in vault.out.iterdir()}
+    path.write_text(path.read_text().replace("strikes.", "hits."))
+    report = vault.build(T0 + 100, dry_run=True)
+    assert report.dry_run and report.changes["updated"] == 1
+    assert {p.name: p.read_bytes() for p in vault.out.iterdir()} == files
+
+
+def test_a_second_build_waits_then_gives_up_with_a_clear_message(vault):
+    vault.write("sails.md", NOTE)
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with build_lock(vault.out, wait=0):
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(5)
+    try:
+        with pytest.raises(CardgenError, match=r"another build-deck \(pid \d+\) is writing to .*waited 0.3s"):
+            vault.build(T0, wait=0.3)
+    finally:
+        release.set()
+        t.join()
+    assert vault.build(T0).written

@@ -1,0 +1,58 @@
+"""--watch as a user runs it: a real process, real file events, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import read_apkg
+
+NOTE = """---
+title: Watched
+videoId: Wa7cHeD-v1d
+---
+
+## Idea
+
+Plants turn sunlight into sugar through photosynthesis <a class="yt-timestamp" data-t="00:01:05">[00:01:05]</a>.
+"""
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_watch_rebuilds_after_an_edit_survives_a_broken_save_and_stops_on_ctrl_c(vault):
+    note = vault.write("watched.md", NOTE)
+    deck = vault.out / "notes.apkg"
+    proc = subprocess.Popen([sys.executable, "-m", "cardgen", str(vault.dir), "--out", str(vault.out), "--watch"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert wait_for(deck.exists), "the first build did not happen"
+        time.sleep(0.5)  # let the watcher start before the edits
+        note.write_bytes(b"---\ntitle: [half\n\xff")  # an editor's half-written save
+        time.sleep(1.5)
+        note.write_text(NOTE.replace("sugar", "glucose"))
+
+        def rebuilt() -> bool:
+            try:
+                return any("glucose" in c["fields"]["Back"] for c in read_apkg(deck))
+            except Exception:  # a reader may race the atomic replace on slow disks
+                return False
+
+        assert wait_for(rebuilt), "the edit did not reach the deck"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "stopped watching" in err and "Traceback" not in err
+    assert "watched.md:3: error: not UTF-8" in err  # the broken save was reported, not fatal
