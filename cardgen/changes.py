@@ -46,7 +46,8 @@ def plan(fresh: list[StoredCard], state: State, vault: str, now: int,
     changes = Changes()
     changes.reattached, changes.conflicts = reattach(fresh, state.cards)
     old_key_of = {r.new_key: r.old_key for r in changes.reattached}
-    used = {c.guid for k, c in state.cards.items() if k not in {c.key for c in fresh}}
+    fresh_keys = {c.key for c in fresh}
+    used = {c.guid for k, c in state.cards.items() if k not in fresh_keys}
     out: list[StoredCard] = []
     for card in fresh:
         prev = state.cards.get(card.key) or state.cards.get(old_key_of.get(card.key, ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -42,8 +42,8 @@ warning; 2 bad usage.""")
 def build(
     notes_dir: Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")] = Path("notes"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
-    deck: Annotated[Optional[str], typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
-    skip: Annotated[Optional[list[str]], typer.Option(
+    deck: Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
         "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTORS)}.")] = None,
     templates: Annotated[Path, typer.Option(
         help="Folder with card templates overriding the shipped ones, if it exists.")] = Path("templates"),

@@ -9,7 +9,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from cardgen.apkg.models import TEMPLATE_FILES, load_templates
@@ -21,7 +21,18 @@ from cardgen.ids import note_keys
 from cardgen.lock import build_lock
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
-from cardgen.state import State, StoredCard, StoredNote, load_state, save_state
+from cardgen.state import (
+    Snapshot,
+    State,
+    StoredCard,
+    StoredNote,
+    file_stat,
+    load_snapshot,
+    load_state,
+    save_snapshot,
+    save_state,
+    snapshot_holds,
+)
 
 PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes cards: the cache is dropped
 
@@ -175,7 +186,7 @@ def _from_cache(result: _NoteBuild, state: State) -> bool:
     cached = state.notes.get(result.rel)
     if cached is None or cached.hash != result.hash or any(k not in state.cards for k in cached.keys):
         return False
-    result.cards = [StoredCard(**{**asdict(state.cards[k]), "retired": None}) for k in cached.keys]
+    result.cards = [replace(state.cards[k], retired=None) for k in cached.keys]
     result.diagnostics = [Diagnostic(result.rel, **d) for d in cached.diagnostics]
     result.video, result.ok, result.cached = cached.video, True, True
     return True
@@ -187,7 +198,7 @@ def _keep_last_good(rel: str, state: State, fresh: list[StoredCard], notes: dict
     previous = state.notes.get(rel)
     if previous is None or any(k not in state.cards for k in previous.keys):
         return
-    fresh.extend(StoredCard(**{**asdict(state.cards[k]), "retired": None}) for k in previous.keys)
+    fresh.extend(replace(state.cards[k], retired=None) for k in previous.keys)
     notes[rel] = previous
     report.diagnostics.append(Diagnostic(rel, 1, f"kept its {len(previous.keys)} cards from the last good build"))
 
@@ -226,17 +237,23 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
 
 def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, state_path: Path,
            progress: Callable[[int, int], None] | None) -> BuildReport:
-    report = BuildReport(dry_run=opts.dry_run, output=str(out))
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
+    config = _fingerprint(PIPELINE_VERSION, extractors, root, opts.retire_days)
+    templates = load_templates(opts.templates_dir)
+    templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
+    paths = discover(opts.notes_dir)
+    stats = {rel: _stat(opts.notes_dir / rel) for rel in paths}  # before reading: a later edit shows next time
+    snapshot_path = state_path.with_name(state_path.name.replace(".json", ".snapshot.json"))
+    snap = load_snapshot(snapshot_path)
+    if snapshot_holds(snap, _fingerprint(config, templates_hash), stats, out, now):
+        assert snap is not None
+        return _unchanged(snap, opts.dry_run)
+
+    report = BuildReport(dry_run=opts.dry_run, output=str(out))
     state, damaged = load_state(state_path)
     if damaged:
         report.diagnostics.append(Diagnostic(str(state_path), 1, damaged))
-    config = _fingerprint(PIPELINE_VERSION, extractors, root)
     cache = state if state.config == config else None
-    templates = load_templates(opts.templates_dir)
-    templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
-
-    paths = discover(opts.notes_dir)
     keys = note_keys(paths)
     fresh: list[StoredCard] = []
     owner: dict[str, str] = {}
@@ -288,6 +305,32 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         write_apkg(cards, out, templates, stamp)
         report.written = True
     save_state(new_state, state_path)
+    retired = [c.retired for c in cards if c.retired is not None]
+    save_snapshot(Snapshot(
+        key=_fingerprint(config, templates_hash), written_ns=time.time_ns(),
+        next_prune=min(retired) + opts.retire_days * 86400 + 1 if retired else None,
+        files={rel: stats[rel] for rel in paths if stats[rel]}, out=file_stat(out),
+        report=asdict(report)), snapshot_path)
+    return report
+
+
+def _stat(path: Path) -> list[int]:
+    try:
+        return file_stat(path)
+    except OSError:
+        return []
+
+
+def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
+    """The report of a build that found nothing changed since the snapshot."""
+    report = BuildReport(**{**snap.report, "diagnostics": [Diagnostic(**d) for d in snap.report["diagnostics"]]})
+    total = sum(report.cards.values())
+    report.changes = {"new": 0, "updated": 0, "unchanged": total, "reattached": 0, "retired": 0,
+                      "still_retired": report.changes.get("retired", 0) + report.changes.get("still_retired", 0),
+                      "pruned": 0}
+    report.per_note = {note: {"unchanged": sum(counts.get(k, 0) for k in ("new", "updated", "unchanged"))}
+                       for note, counts in report.per_note.items() if "retired" not in counts or len(counts) > 1}
+    report.reattached, report.cached, report.written, report.dry_run = [], report.notes, False, dry_run
     return report
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +61,17 @@ class State:
     notes: dict[str, StoredNote] = field(default_factory=dict)
 
 
-def _from_json(data: dict) -> State:
+_CARD_FIELDS = tuple(f.name for f in fields(StoredCard))
+_NOTE_FIELDS = tuple(f.name for f in fields(StoredNote))
+
+
+def _from_json(data: dict[str, Any]) -> State:
     if data.get("version") != VERSION:
         raise ValueError(f"state version {data.get('version')!r}, expected {VERSION}")
-    card_names = {f.name for f in fields(StoredCard)}
     return State(
         config=data["config"], templates=data["templates"], templates_mod=int(data["templates_mod"]),
         package=data["package"],
-        cards={k: StoredCard(**{n: v for n, v in c.items() if n in card_names}) for k, c in data["cards"].items()},
+        cards={k: StoredCard(**c) for k, c in data["cards"].items()},
         notes={k: StoredNote(**n) for k, n in data["notes"].items()})
 
 
@@ -95,18 +98,69 @@ def save_state(state: State, path: Path) -> None:
     """Write atomically; the previous state stays as ``.bak``."""
     data = {"version": VERSION, "config": state.config, "templates": state.templates,
             "templates_mod": state.templates_mod, "package": state.package,
-            "cards": {k: asdict(c) for k, c in state.cards.items()},
-            "notes": {k: asdict(n) for k, n in state.notes.items()}}
+            "cards": {k: {n: getattr(c, n) for n in _CARD_FIELDS} for k, c in state.cards.items()},
+            "notes": {k: {n: getattr(x, n) for n in _NOTE_FIELDS} for k, x in state.notes.items()}}
+    _write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")), keep_backup=True)
+
+
+def _write_atomic(path: Path, text: str, keep_backup: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        if path.exists():
+        if keep_backup and path.exists():
             os.replace(path, path.with_name(path.name + ".bak"))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# -- the no-change fast path ------------------------------------------------------------------
+# A scheduled rebuild usually finds nothing changed. The snapshot lets it say so from file
+# sizes and modification times alone, without reading the notes or the full state.
+
+RACY_NS = 2_000_000_000  # a file modified this close to the snapshot may have changed unseen
+
+
+@dataclass
+class Snapshot:
+    key: str  # config, templates and package fingerprints: any change means a real build
+    written_ns: int
+    next_prune: int | None  # when a retired card is due to leave the deck
+    files: dict[str, list[int]]  # vault-relative path -> [mtime_ns, size]
+    out: list[int]  # the deck's [mtime_ns, size]
+    report: dict[str, Any]  # the last build's report, to repeat
+
+
+def file_stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_mtime_ns, st.st_size]
+
+
+def snapshot_holds(snap: Snapshot | None, key: str, files: dict[str, list[int]], out: Path, now: int) -> bool:
+    """True when nothing the last build read or wrote has changed since."""
+    if snap is None or snap.key != key or snap.files != files:
+        return False
+    if snap.next_prune is not None and now >= snap.next_prune:
+        return False
+    if any(mtime >= snap.written_ns - RACY_NS for mtime, _ in files.values()):
+        return False
+    try:
+        return file_stat(out) == snap.out
+    except OSError:
+        return False
+
+
+def load_snapshot(path: Path) -> Snapshot | None:
+    try:
+        return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def save_snapshot(snap: Snapshot, path: Path) -> None:
+    _write_atomic(path, json.dumps(snap.__dict__, ensure_ascii=False))

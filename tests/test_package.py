@@ -84,7 +84,8 @@ def test_failed_write_keeps_the_previous_deck_whole(vault, monkeypatch):
         vault.build(timestamp=2_000_000_000)
     assert (vault.out / "notes.apkg").read_bytes() == before
     assert (vault.out / "notes.cardgen.json").read_bytes() == state_before
-    assert sorted(p.name for p in vault.out.iterdir()) == [".cardgen.lock", "notes.apkg", "notes.cardgen.json"]
+    assert sorted(p.name for p in vault.out.iterdir()) == [".cardgen.lock", "notes.apkg", "notes.cardgen.json",
+                                                          "notes.cardgen.snapshot.json"]
     with zipfile.ZipFile(vault.out / "notes.apkg") as z:
         assert z.testzip() is None
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
+from conftest import T0
 
 import cardgen.pipeline
 from cardgen.errors import CardgenError
 from cardgen.lock import build_lock
-from conftest import T0
 
 NOTE = """
 ---
@@ -237,3 +238,27 @@ def test_a_second_build_waits_then_gives_up_with_a_clear_message(vault):
         release.set()
         t.join()
     assert vault.build(T0).written
+
+
+def test_nothing_changed_is_told_from_file_times_without_reading_notes(vault, monkeypatch):
+    path = vault.write("sails.md", NOTE)
+    os.utime(path, ns=(1_600_000_000 * 10**9, 1_600_000_000 * 10**9))  # saved long before the build
+    first = vault.build(T0)
+    monkeypatch.setattr(cardgen.pipeline, "load_state", lambda *a: pytest.fail("read the state"))
+    monkeypatch.setattr(cardgen.pipeline, "build_note", lambda *a: pytest.fail("read a note"))
+    again = vault.build(T0 + 100)
+    assert again.changes["unchanged"] == 5 and not again.written
+    assert again.cards == first.cards and again.diagnostics == first.diagnostics
+    monkeypatch.undo()
+    path.write_text(path.read_text().replace("strikes.", "hits."))  # a new mtime: a real build again
+    assert vault.build(T0 + 200).changes["updated"] == 1
+
+
+def test_a_file_saved_just_before_the_snapshot_is_not_trusted(vault, monkeypatch):
+    vault.write("sails.md", NOTE)  # mtime = now: within the racy window of the build below
+    vault.build(T0)
+    parsed = []
+    real = cardgen.pipeline.build_note
+    monkeypatch.setattr(cardgen.pipeline, "build_note", lambda *a: parsed.append(a[1]) or real(*a))
+    vault.build(T0 + 100)
+    assert parsed == ["sails.md"]
