@@ -53,7 +53,7 @@ def plan(fresh: list[StoredCard], state: State, vault: str, now: int,
         prev = state.cards.get(card.key) or state.cards.get(old_key_of.get(card.key, ""))
         card.guid = prev.guid if prev else _free_guid(vault, card.key, used)
         used.add(card.guid)
-        card.fp = card.fingerprint()
+        card.fp = card.fp or card.fingerprint()  # a card from the cache keeps its fingerprint
         if prev is None:
             card.mod = now
             changes.new.append(card.key)
