@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Benchmark build-deck against the genanki floor on synthetic vaults; prints a table.
+
+    .venv/bin/python bench/run.py [--sizes 1000 5000 20000] [--repeat 3] [--shared ../shared]
+
+For each size it generates a vault with the shared generator (``<shared>/bench/make_vault.py``),
+then times whole processes (start-up and imports included), median of --repeat runs:
+
+  floor      <shared>/bench/floor.py: read, mistune-parse, one genanki note per section, one .apkg
+  full       build-deck into an empty output folder (every default extractor on)
+  no change  build-deck again, nothing edited
+  one note   build-deck after one note gained a timestamped sentence
+
+Peak memory is the process's maximum RSS (os.wait4). Ratios are to floor in the same run, since
+these machines are noisy. The notes get modification times an hour in the past, as in a vault
+edited earlier in the day: a file saved in the same second as a build is re-read on principle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def median_run(cmd: list[str], repeat: int, before=None) -> tuple[float, float]:
+    runs = []
+    for _ in range(repeat):
+        if before:
+            before()
+        runs.append(timed(cmd))
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def age(vault: Path, seconds: int = 3600) -> None:
+    past = time.time() - seconds
+    for p in vault.rglob("*.md"):
+        os.utime(p, (past, past))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    args = ap.parse_args()
+    make_vault, floor = args.shared / "bench" / "make_vault.py", args.shared / "bench" / "floor.py"
+    if not make_vault.exists():
+        sys.exit(f"no vault generator at {make_vault}; pass --shared")
+    build = [PY, "-m", "cardgen"]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.repeat} runs\n")
+    print(f"{'notes':>6} {'run':<10} {'wall s':>7} {'peak MiB':>9} {'cards/s':>8} {'× floor':>8} {'× full':>7}")
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="cardgen-bench-") as tmp:
+            vault, out = Path(tmp) / "vault", Path(tmp) / "decks"
+            subprocess.run([PY, str(make_vault), "--n", str(n), "--out", str(vault)], check=True,
+                           stdout=subprocess.DEVNULL)
+            cards = json.loads((vault / "manifest.json").read_text())["cards"]
+            age(vault)
+            floor_s, floor_mb = median_run([PY, str(floor), str(vault), "-o", str(Path(tmp) / "floor.apkg")],
+                                           args.repeat)
+            full_s, full_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat,
+                                         before=lambda: shutil.rmtree(out, ignore_errors=True))
+            built = json.loads(subprocess.run(build + [str(vault), "-o", str(out), "--json"], check=True,
+                                              capture_output=True, text=True).stdout)
+            same_s, same_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat)
+            target = sorted(vault.rglob("*.md"))[n // 2]
+            counter = iter(range(10**6))
+
+            def edit_one(target: Path = target) -> None:
+                with target.open("a") as f:
+                    f.write(f"\n\nA freshly added claim number {next(counter)} about benchmarks [00:00:0{n % 10}].\n")
+
+            one_s, one_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat, before=edit_one)
+            total = sum(built["cards"].values())
+            for name, s, mb in (("floor", floor_s, floor_mb), ("full", full_s, full_mb),
+                                ("no change", same_s, same_mb), ("one note", one_s, one_mb)):
+                rate = (cards if name == "floor" else total) / s
+                print(f"{n:>6} {name:<10} {s:>7.2f} {mb:>9.0f} {rate:>8.0f} {s / floor_s:>8.2f} {s / full_s:>7.1%}")
+            print(f"{'':>6} ({cards} sections for floor; build-deck made {total} cards, "
+                  f"{full_s / n * 1000:.2f} ms per note)")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
