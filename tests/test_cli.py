@@ -11,6 +11,8 @@ from cardgen.cli import app
 from cardgen.extract import EXTRACTORS
 
 runner = CliRunner()
+OPTIONS = ("--out", "--deck", "--skip", "--templates", "--dry-run", "--watch", "--json", "--verbose", "--strict",
+           "--quiet", "--retire-after", "--wait")
 GOOD = """
 ---
 title: Good note
@@ -30,7 +32,7 @@ def run(*args: str):
 def test_help_documents_every_option():
     result = run("--help")
     assert result.exit_code == 0
-    for option in ("--out", "--deck", "--skip", "--templates", "--json", "--strict", "--quiet", "--version"):
+    for option in OPTIONS + ("--version",):
         assert option in result.output
     for name in EXTRACTORS:
         assert name in result.output
@@ -38,7 +40,7 @@ def test_help_documents_every_option():
 
 def test_readme_documents_every_option_and_extractor():
     readme = (REPO / "README.md").read_text()
-    for word in ("--out", "--deck", "--skip", "--templates", "--json", "--strict", "--quiet", *EXTRACTORS):
+    for word in (*OPTIONS, *EXTRACTORS):
         assert f"`{word}" in readme, word
 
 
@@ -47,7 +49,19 @@ def test_build_prints_summary_and_writes_deck(vault):
     result = run(str(vault.dir), "--out", str(vault.out))
     assert result.exit_code == 0, result.output
     assert "1 notes -> 2 cards (1 headings, 0 callouts, 1 claims)" in result.output
+    assert "changes: 2 new, 0 updated, 0 unchanged, 0 re-attached, 0 retired" in result.output
     assert (vault.out / "notes.apkg").is_file()
+    again = run(str(vault.dir), "--out", str(vault.out), "--verbose")
+    assert "changes: 0 new, 0 updated, 2 unchanged" in again.output
+    assert "good.md: 2 unchanged" in again.output and "is up to date" in again.output
+
+
+def test_dry_run_writes_nothing(vault):
+    vault.write("good.md", GOOD)
+    result = run(str(vault.dir), "--out", str(vault.out), "--dry-run")
+    assert result.exit_code == 0
+    assert "dry run: nothing written" in result.output
+    assert not vault.out.exists()
 
 
 def test_json_report_for_scripts(vault):
