@@ -10,6 +10,7 @@ import pytest
 from conftest import T0
 
 import cardgen.pipeline
+import cardgen.vault
 from cardgen.errors import CardgenError
 from cardgen.lock import build_lock
 
@@ -202,8 +203,8 @@ def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
     vault.write("other.md", NOTE.replace("Solar sails", "Other"))
     vault.build(T0)
     parsed = []
-    real = cardgen.pipeline.parse_note
-    monkeypatch.setattr(cardgen.pipeline, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
+    real = cardgen.vault.parse_note
+    monkeypatch.setattr(cardgen.vault, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
     vault.write("other.md", NOTE.replace("Solar sails", "Other, edited"))
     report = vault.build(T0 + 100)
     assert parsed == ["other.md"] and report.cached == 1
