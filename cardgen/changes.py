@@ -46,11 +46,12 @@ def plan(fresh: list[StoredCard], state: State, vault: str, now: int,
     changes = Changes()
     changes.reattached, changes.conflicts = reattach(fresh, state.cards)
     old_key_of = {r.new_key: r.old_key for r in changes.reattached}
-    fresh_keys = {c.key for c in fresh}
-    used = {c.guid for k, c in state.cards.items() if k not in fresh_keys}
+    previous = {c.key: state.cards.get(c.key) or state.cards.get(old_key_of.get(c.key, "")) for c in fresh}
+    # every GUID already held (inherited now, or kept by a retired card) is off limits for new cards
+    used = {c.guid for c in state.cards.values()}
     out: list[StoredCard] = []
     for card in fresh:
-        prev = state.cards.get(card.key) or state.cards.get(old_key_of.get(card.key, ""))
+        prev = previous[card.key]
         card.guid = prev.guid if prev else _free_guid(vault, card.key, used)
         used.add(card.guid)
         card.fp = card.fp or card.fingerprint()  # a card from the cache keeps its fingerprint

@@ -263,3 +263,19 @@ def test_a_file_saved_just_before_the_snapshot_is_not_trusted(vault, monkeypatch
     monkeypatch.setattr(cardgen.pipeline, "build_note", lambda *a: parsed.append(a[1]) or real(*a))
     vault.build(T0 + 100)
     assert parsed == ["sails.md"]
+
+
+def test_a_new_card_never_takes_a_guid_an_older_card_inherited(vault):
+    head = "---\ntitle: Sails\nvideoId: Sa1LpRz0-Qk\n---\n\n"
+    at_100 = '<a class="yt-timestamp" data-t="00:01:40">[00:01:40]</a>'
+    at_101 = '<a class="yt-timestamp" data-t="00:01:41">[00:01:41]</a>'
+    light = "Light carries momentum although photons have no mass at all"
+    probe = "The Japanese probe IKAROS first proved solar sailing in 2010"
+    path = vault.write("sails.md", head + f"{light} {at_100}.\n")
+    vault.build(T0)
+    path.write_text(head + f"{light} {at_101}.\n")  # nudged: re-attached, keeps the GUID of key t100
+    vault.build(T0 + 100)
+    path.write_text(head + f"{probe} {at_100}.\n\n{light} {at_101}.\n")  # a new claim at 1:40, first
+    vault.build(T0 + 200)
+    guids = [c["guid"] for c in vault.cards()]
+    assert len(guids) == len(set(guids)) == 2
