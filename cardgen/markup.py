@@ -33,8 +33,16 @@ def escape(text: str) -> str:
     return protect_braces(html.escape(text, quote=True))
 
 
+MAX_TAGS = 500  # html5ever's tree building grows quadratically with nesting depth
+
+
 def sanitize(fragment: str) -> str:
-    """HTML from a note -> HTML without scripts, handlers, frames or foreign URLs."""
+    """HTML from a note -> HTML without scripts, handlers, frames or foreign URLs.
+
+    A fragment with more than ``MAX_TAGS`` tags (no real note has one) is shown as text instead.
+    """
+    if fragment.count("<") > MAX_TAGS:
+        return escape(fragment)
     cleaned = nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
                         link_rel="noopener noreferrer")
     return protect_braces(cleaned)

@@ -18,9 +18,7 @@ from cardgen.timestamps import Moment, Parts, is_slip_reading, to_seconds, url_s
 Token = dict[str, Any]
 
 _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
-_MARKS_IN_PARENS = re.compile(r"\s*\(\s*(?:\x00[\s,;]*)+\)")
-_MARKS_BEFORE_PUNCT = re.compile(r"\s*(?:\x00[\s,;]*)+(?=[.,;:!?)]|$)")
-_MARKS = re.compile(r"\s*(?:\x00[\s,;]*)+")
+_SPACES = re.compile(r"[ \t]{2,}")
 _BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"”’')\]]*\s*$")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
@@ -162,11 +160,23 @@ def _render_link(tok: Token, ctx: Context) -> tuple[str, str]:
 
 
 def clean(s: str) -> str:
-    """Mend what removed stamps leave: ``()``, `` .``, doubled spaces."""
-    s = _MARKS_IN_PARENS.sub("", s)
-    s = _MARKS_BEFORE_PUNCT.sub("", s)
-    s = _MARKS.sub(" ", s)
-    return re.sub(r"[ \t]{2,}", " ", s).strip()
+    """Mend what removed stamps leave: ``()``, `` .``, doubled spaces. Linear in ``s``.
+
+    (Regexes with a leading ``\\s*`` would backtrack quadratically over long runs of spaces.)
+    """
+    if _MARK in s:
+        pieces = s.split(_MARK)
+        out = pieces[0]
+        for piece in pieces[1:]:
+            rest = piece.lstrip(" \t\n,;")  # separators between the stamps of a run
+            if not rest:
+                continue
+            out = out.rstrip()
+            if out.endswith("(") and rest.startswith(")"):  # "(<stamp>)"
+                out, rest = out[:-1].rstrip(), rest[1:]
+            out += rest if not rest or rest[0] in ".,;:!?)" or not out else " " + rest
+        s = out
+    return _SPACES.sub(" ", s).strip()
 
 
 def _split_text(raw: str) -> list[str]:

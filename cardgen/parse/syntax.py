@@ -100,12 +100,14 @@ def parse_inline_math(inline: Any, m: re.Match, state: Any) -> int:
 
 def video_notes(md: mistune.Markdown) -> None:
     """Register every rule above on a mistune ``Markdown`` instance."""
-    md.inline.register("stamp_anchor", ANCHOR, parse_anchor, before="inline_html")
-    md.inline.register("stamp_link", STAMP_LINK, parse_stamp_link, before="link")
-    md.inline.register("stamp_bare", BARE_STAMP, parse_bare_stamp, before="link")
-    md.inline.register("wikilink", WIKILINK, parse_wikilink, before="link")
-    md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape")
-    md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape")
+    # start_chars keep mistune's fast scan: without them it tries every rule at every position,
+    # which is quadratic over long runs of spaces
+    md.inline.register("stamp_anchor", ANCHOR, parse_anchor, before="inline_html", start_chars="<")
+    md.inline.register("stamp_link", STAMP_LINK, parse_stamp_link, before="link", start_chars="[")
+    md.inline.register("stamp_bare", BARE_STAMP, parse_bare_stamp, before="link", start_chars="[")
+    md.inline.register("wikilink", WIKILINK, parse_wikilink, before="link", start_chars=("!", "["))
+    md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape", start_chars=("$", "\\"))
+    md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape", start_chars=("$", "\\"))
     md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
 
 
