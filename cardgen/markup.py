@@ -48,6 +48,11 @@ def sanitize(fragment: str) -> str:
     return protect_braces(cleaned)
 
 
+def text_of(html_text: str) -> str:
+    """What a reader sees of some HTML: its text, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]*>", " ", html_text))
+
+
 def safe_url(url: str) -> str | None:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     return url if scheme in _SCHEMES else None

@@ -130,7 +130,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     config = _fingerprint(PIPELINE_VERSION, extractors, root, opts.retire_days)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
-    paths = discover(opts.notes_dir)
+    paths, found_problems = discover(opts.notes_dir)
     stats = {rel: _stat(opts.notes_dir / rel) for rel in paths}  # before reading: a later edit shows next time
     snapshot_path = state_path.with_name(state_path.name.replace(".json", ".snapshot.json"))
     snap = load_snapshot(snapshot_path)
@@ -138,7 +138,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         assert snap is not None
         return _unchanged(snap, opts.dry_run)
 
-    report = BuildReport(dry_run=opts.dry_run, output=str(out))
+    report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
     state, damaged = load_state(state_path)
     if damaged:
         report.diagnostics.append(Diagnostic(str(state_path), 1, damaged))
@@ -169,6 +169,9 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             continue
         report.notes += 1
         report.cached += nb.cached
+        if not nb.cards and not nb.cached:
+            report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
+                                                         "no callout and no timestamped sentence"))
         if not nb.video:
             report.notes_without_video.append(rel)
         for card in nb.cards:

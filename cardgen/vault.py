@@ -17,25 +17,47 @@ from cardgen.parse import parse_note
 from cardgen.state import State, StoredCard
 
 
-def discover(notes_dir: Path) -> list[str]:
+def discover(notes_dir: Path) -> tuple[list[str], list[Diagnostic]]:
     """Every ``*.md`` under ``notes_dir``, sorted, skipping hidden folders such as ``.obsidian``.
 
-    Symlinked folders are not followed, so a link loop cannot hang the build.
+    Symlinked folders are followed once: a link back to a folder already seen (a loop) is skipped
+    with a warning instead of hanging the build.
     """
     found: list[str] = []
-    for root, dirs, files in os.walk(notes_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    problems: list[Diagnostic] = []
+    seen = {os.path.realpath(notes_dir)}
+    for root, dirs, files in os.walk(notes_dir, followlinks=True):
         rel_root = PurePosixPath(Path(root).relative_to(notes_dir).as_posix())
+        keep = []
+        for d in sorted(dirs):
+            real = os.path.realpath(os.path.join(root, d))
+            if d.startswith("."):
+                continue
+            if real in seen:
+                problems.append(Diagnostic(str(rel_root / d), 1, "this folder links back to a folder already "
+                                                                 "read (a symlink loop); it was skipped"))
+                continue
+            seen.add(real)
+            keep.append(d)
+        dirs[:] = keep
         found.extend(str(rel_root / f) if str(rel_root) != "." else f
                      for f in files if f.lower().endswith(".md") and not f.startswith("."))
-    return sorted(found)
+    return sorted(found), problems
+
+
+MAX_NOTE_BYTES = 10 * 1024 * 1024  # a note is a page of study notes; bigger is a mistake or a dump
 
 
 def read_note_bytes(path: Path, rel: str) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTE_BYTES:
+            raise NoteError(rel, 1, f"the note is {size / 1024 / 1024:.1f} MB; notes over "
+                                    f"{MAX_NOTE_BYTES // 1024 // 1024} MB are not read: split it into several notes")
         data = path.read_bytes()
     except OSError as e:
-        raise NoteError(rel, 1, f"cannot read the file ({e.strerror}); check its permissions") from None
+        raise NoteError(rel, 1, f"cannot read the file ({e.strerror or e}); check that it exists and "
+                                "that you may read it") from None
     if b"\x00" in data[:8192]:
         raise NoteError(rel, 1, "this is a binary file, not a Markdown note; rename or remove it")
     return data

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from conftest import read_apkg
@@ -34,13 +35,16 @@ def test_watch_rebuilds_after_an_edit_survives_a_broken_save_and_stops_on_ctrl_c
     note = vault.write("watched.md", NOTE)
     deck = vault.out / "notes.apkg"
     proc = subprocess.Popen([sys.executable, "-m", "cardgen", str(vault.dir), "--out", str(vault.out), "--watch"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
     try:
         assert wait_for(deck.exists), "the first build did not happen"
         time.sleep(0.5)  # let the watcher start before the edits
         note.write_bytes(b"---\ntitle: [half\n\xff")  # an editor's half-written save
-        time.sleep(1.5)
+        assert wait_for(lambda: any("watched.md:3: error: not UTF-8" in e for e in errors)), errors
         note.write_text(NOTE.replace("sugar", "glucose"))
 
         def rebuilt() -> bool:
@@ -52,7 +56,9 @@ def test_watch_rebuilds_after_an_edit_survives_a_broken_save_and_stops_on_ctrl_c
         assert wait_for(rebuilt), "the edit did not reach the deck"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
+        reader.join(timeout=5)
+        proc.stderr.close()
+    err = "".join(errors)
     assert proc.returncode == 0, err
     assert "stopped watching" in err and "Traceback" not in err
-    assert "watched.md:3: error: not UTF-8" in err  # the broken save was reported, not fatal

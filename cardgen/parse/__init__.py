@@ -54,7 +54,14 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
             "(the mm:ss:00 slip); write [mm:ss] to silence this")))
     diagnostics.extend(Diagnostic(path, line, message) for line, message in ctx.problems)
     for line, raw in ctx.bad_stamps.values():
-        diagnostics.append(Diagnostic(path, line, f"stamp {raw!r} is not a valid time; not linked"))
+        diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
+                                                  "write it as [mm:ss] or [hh:mm:ss]"))
+    if meta.video is None:
+        stamped = next((s for s in sections if any(m.video is None for m in s.moments)), None)
+        if stamped is not None:
+            diagnostics.append(Diagnostic(path, (stamped.claims[0].line if stamped.claims else stamped.line), (
+                "has timestamps but no video: add 'videoId: <11-character id>' or 'url: <YouTube URL>' "
+                "to the frontmatter so its cards link to their moments")))
     title = meta.title
     if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
         title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line

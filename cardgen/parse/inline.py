@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cardgen.markup import escape, safe_url, sanitize
+from cardgen.markup import escape, safe_url, sanitize, text_of
 from cardgen.model import Sentence, Text
 from cardgen.timestamps import Moment, Parts, is_slip_reading, to_seconds, url_seconds, youtube_id
 
@@ -86,6 +86,9 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
     if kind == "stamp":
         ctx.moments.extend(stamp_moments(tok, ctx))
         return _MARK, _MARK
+    if kind == "bad_stamp":
+        ctx.bad_stamps.setdefault(id(tok), (ctx.locate(tok["raw"]), tok["raw"]))
+        return escape(tok["raw"]), tok["raw"]
     if kind == "wikilink":
         a = tok["attrs"]
         if a["embed"]:
@@ -270,13 +273,13 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
     """Render one sentence; ``None`` when nothing but stamps is left (its moments stay in ``ctx``)."""
     html, plain = render(tokens, ctx)
     moments, terms, raw = ctx.take()
-    plain = clean(plain)
+    html, plain = clean(html), clean(plain)
+    if raw:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
+        html = sanitize(html)
+        plain = clean(text_of(html))
     if not plain:
         ctx.moments.extend(moments)
         return None
-    html = clean(html)
-    if raw:
-        html = sanitize(html)
     return Sentence(Text(html, plain), tuple(dict.fromkeys(moments)), tuple(dict.fromkeys(terms)), line)
 
 
@@ -285,4 +288,7 @@ def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:
     html, plain = render(tokens, ctx)
     moments, _, raw = ctx.take()
     html = clean(html)
-    return Text(sanitize(html) if raw else html, clean(plain)), moments
+    if raw:
+        html = sanitize(html)
+        plain = text_of(html)
+    return Text(html, clean(plain)), moments

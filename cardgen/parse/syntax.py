@@ -73,8 +73,9 @@ def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
 
 def parse_bare_stamp(inline: Any, m: re.Match, state: Any) -> int | None:
     parts = find_parts(m.group("bare_label"))
-    if not parts:
-        return None
+    if not parts:  # [99:99]: shaped like a stamp, but no time; stays text, with a warning
+        state.append_token({"type": "bad_stamp", "raw": m.group(0)})
+        return m.end()
     _stamp(state, m.group(0), parts)
     return m.end()
 

@@ -6,7 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from cardgen.markup import escape, prose_words, sanitize
+from cardgen.markup import escape, prose_words, sanitize, text_of
 from cardgen.model import Block, Callout, Section, Sentence, Text
 from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences
 from cardgen.timestamps import Moment
@@ -70,10 +70,14 @@ class Walker:
         last: Moment | None = None
         for tok in tokens:
             if tok["type"] == "heading":
-                last = self._close(current, done, last)
                 level = tok["attrs"]["level"]
                 line = self.loc.line_of("# " + tok.get("src", "").strip())  # the heading, not earlier prose
                 text, moments = inline_text(tok["children"], self.ctx)
+                if not text.plain:
+                    self.ctx.problems.append((line, "heading has no text; its content joins the section above"))
+                    current.moments.extend(moments)
+                    continue
+                last = self._close(current, done, last)
                 while stack and stack[-1][0] >= level:
                     stack.pop()
                 stack.append((level, text.plain))
@@ -137,7 +141,7 @@ class Walker:
             return Block("math", html, (("whole", Text(html, tok["raw"].strip())),), self.loc.line_of(tok["raw"]))
         if kind == "block_html":
             html = sanitize(tok["raw"])
-            plain = clean(re.sub(r"<[^>]*>", " ", html))
+            plain = clean(text_of(html))
             return Block("html", html, (("whole", Text(html, plain)),), self.loc.line_of(tok["raw"])) if plain else None
         if kind == "heading":  # a heading inside a list or quote: bold text, not a section
             text, moments = inline_text(tok["children"], self.ctx)
