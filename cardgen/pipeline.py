@@ -16,6 +16,7 @@ from cardgen.apkg.package import write_apkg
 from cardgen.changes import RETIRE_DAYS, Changes, plan
 from cardgen.errors import CardgenError
 from cardgen.extract import EXTRACTORS, check_names
+from cardgen.faults import checkpoint
 from cardgen.ids import note_keys
 from cardgen.lock import build_lock
 from cardgen.model import Diagnostic
@@ -149,6 +150,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     kinds: Counter[str] = Counter()
     notes: dict[str, StoredNote] = {}
     for i, rel in enumerate(paths):
+        checkpoint()
         nb = build_note(opts.notes_dir, rel, keys[rel], extractors, root, cache)
         report.diagnostics.extend(nb.diagnostics)
         if progress:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from cardgen.faults import checkpoint
+
 VERSION = 1
 
 
@@ -108,12 +110,17 @@ def _write_atomic(path: Path, text: str, keep_backup: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(text[: len(text) // 2])
+            checkpoint()  # half written
+            f.write(text[len(text) // 2:])
             f.flush()
             os.fsync(f.fileno())
+        checkpoint()
         if keep_backup and path.exists():
             os.replace(path, path.with_name(path.name + ".bak"))
+            checkpoint()  # between the two renames: only the backup exists
         os.replace(tmp, path)
+        checkpoint()
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -15,6 +15,7 @@ import genanki
 
 from cardgen.apkg.models import build_models
 from cardgen.errors import PackageError
+from cardgen.faults import checkpoint
 from cardgen.ids import deck_id
 from cardgen.markup import escape
 from cardgen.model import Card
@@ -92,18 +93,23 @@ def write_apkg(cards: list[StoredCard], out: Path, templates: dict[str, str], ti
                 conn.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
             conn.commit()
             conn.close()
+            checkpoint()
             fd, tmp_zip = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
             with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
                 with open(db_path, "rb") as db:
                     z.writestr(zipfile.ZipInfo("collection.anki2", _ZIP_DATE), db.read(), zipfile.ZIP_DEFLATED)
+                checkpoint()
                 z.writestr(zipfile.ZipInfo("media", _ZIP_DATE), json.dumps({}))
             if _same_bytes(tmp_zip, out):  # leave an identical deck untouched: its mtime says "no change"
                 return
+            checkpoint()
             with open(tmp_zip, "rb") as f:
                 os.fsync(f.fileno())
             os.chmod(tmp_zip, 0o666 & ~_umask())
+            checkpoint()
             os.replace(tmp_zip, out)
             tmp_zip = None
+            checkpoint()
     except OSError as e:
         raise PackageError(f"could not write {out}: {e.strerror or e}; the previous deck is unchanged") from None
     finally:

@@ -1,0 +1,113 @@
+"""Crash safety: kill the build (SIGKILL) at every checkpoint of three builds; each time the previous
+deck and state must stay whole and importable, and the next build must recover exactly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from conftest import T0, read_apkg
+
+from cardgen.pipeline import BuildOptions, build_deck
+from cardgen.state import load_state
+
+SCRIPT = """
+import sys
+from pathlib import Path
+from cardgen.pipeline import BuildOptions, build_deck
+build_deck(BuildOptions(notes_dir=Path(sys.argv[1]), out_dir=Path(sys.argv[2]), timestamp=float(sys.argv[3])))
+"""
+
+
+def note(i: int, version: int = 0) -> str:
+    return (f"---\ntitle: Note {i}\nvideoId: CrashTest{i:02d}\n---\n\n## Topic {i}\n\n"
+            f"Statement {i} version {version} explains how crash safety keeps decks whole "
+            f"<a class=\"yt-timestamp\" data-t=\"00:0{i % 10}:1{version}\">[00:0{i % 10}:1{version}]</a>.\n\n"
+            f"> [!info] Term {i}\n> Definition {i} in version {version}.\n")
+
+
+def write_vault(root: Path, versions: dict[int, int]) -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for i, v in versions.items():
+        (root / f"note-{i}.md").write_text(note(i, v))
+    return root
+
+
+def build(notes: Path, out: Path, ts: float) -> None:
+    build_deck(BuildOptions(notes_dir=notes, out_dir=out, timestamp=ts))
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} if out.exists() else {}
+
+
+def crash(notes: Path, out: Path, ts: float, at: int) -> int:
+    env = {**os.environ, "CARDGEN_CRASH_AT": str(at)}
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(notes), str(out), str(ts)], env=env,
+                          capture_output=True).returncode
+
+
+def check_whole(out: Path, decks: set[bytes], where: str) -> None:
+    deck = out / "notes.apkg"
+    if deck.exists():
+        assert deck.read_bytes() in decks, f"{where}: the deck is neither the old one nor the new one"
+        with zipfile.ZipFile(deck) as z:
+            assert z.testzip() is None, where
+        read_apkg(deck)  # the collection inside opens and reads
+    state, problem = load_state(out / "notes.cardgen.json")
+    assert problem is None or "using notes.cardgen.json.bak" in problem, f"{where}: {problem}"
+
+
+def test_killed_at_any_point_loses_nothing_and_the_next_build_recovers(tmp_path):
+    first = {i: 0 for i in range(6)}
+    second = {**{i: 0 for i in range(6)}, 1: 1, 2: 1}
+    second.pop(3)
+    second[9] = 0
+    scenarios = [("first build", {}, first, T0), ("rebuild", first, second, T0 + 100),
+                 ("rebuild after a rebuild", second, {**second, 4: 1, 5: 1}, T0 + 200)]
+    kill_points = 0
+    for name, before, after, ts in scenarios:
+        base_out = tmp_path / name / "base"
+        if before:
+            build(write_vault(tmp_path / name / "notes", before), base_out, ts - 100)
+        base = files(base_out)
+        notes = write_vault(tmp_path / name / "notes", after)
+        ref_out = tmp_path / name / "ref"
+        if base:
+            shutil.copytree(base_out, ref_out)
+        build(notes, ref_out, ts)
+        ref = files(ref_out)
+        decks = {ref["notes.apkg"]} | ({base["notes.apkg"]} if base else set())
+
+        def run(at: int, name=name, base_out=base_out, notes=notes, ts=ts) -> tuple[int, Path]:
+            out = tmp_path / name / f"crash-{at}"
+            if base_out.exists():
+                shutil.copytree(base_out, out)
+            return crash(notes, out, ts, at), out
+
+        at, done = 1, False
+        while not done:
+            with ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(run, range(at, at + 8)))
+            for offset, (code, out) in enumerate(results):
+                if code == 0:  # past the last checkpoint: the build finished
+                    done = True
+                    continue
+                assert code == -9, f"{name}, kill point {at + offset}: exit {code}"
+                kill_points += 1
+                check_whole(out, decks, f"{name}, kill point {at + offset}")
+                build(notes, out, ts)  # the next build recovers ...
+                assert files(out)["notes.apkg"] == ref["notes.apkg"], f"{name}, kill point {at + offset}"
+                state = load_state(out / "notes.cardgen.json")[0]
+                ref_state = load_state(ref_out / "notes.cardgen.json")[0]
+                assert {k: (c.guid, c.fp, c.mod) for k, c in state.cards.items()} == \
+                    {k: (c.guid, c.fp, c.mod) for k, c in ref_state.cards.items()}, f"{name}, kill point {at + offset}"
+            at += 8
+    print(f"\nkilled the build at {kill_points} points; every time nothing was lost")
+    assert kill_points >= 50
