@@ -275,7 +275,7 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
     moments, terms, raw = ctx.take()
     html, plain = clean(html), clean(plain)
     if raw:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
-        html = sanitize(html)
+        html = clean(sanitize(html))  # an element removed leaves its spaces behind
         plain = clean(text_of(html))
     if not plain:
         ctx.moments.extend(moments)
@@ -289,6 +289,6 @@ def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:
     moments, _, raw = ctx.take()
     html = clean(html)
     if raw:
-        html = sanitize(html)
+        html = clean(sanitize(html))
         plain = text_of(html)
     return Text(html, clean(plain)), moments
