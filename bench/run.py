@@ -81,14 +81,14 @@ def main() -> None:
             floor_s, floor_mb = median_run([PY, str(floor), str(vault), "-o", str(Path(tmp) / "floor.apkg")],
                                            args.repeat)
             full_s, full_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat,
-                                         before=lambda: shutil.rmtree(out, ignore_errors=True))
+                                         before=lambda out=out: shutil.rmtree(out, ignore_errors=True))
             built = json.loads(subprocess.run(build + [str(vault), "-o", str(out), "--json"], check=True,
                                               capture_output=True, text=True).stdout)
             same_s, same_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat)
             target = sorted(vault.rglob("*.md"))[n // 2]
             counter = iter(range(10**6))
 
-            def edit_one(target: Path = target) -> None:
+            def edit_one(target: Path = target, counter=counter, n: int = n) -> None:
                 with target.open("a") as f:
                     f.write(f"\n\nA freshly added claim number {next(counter)} about benchmarks [00:00:0{n % 10}].\n")
 
