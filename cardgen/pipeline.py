@@ -14,7 +14,7 @@ from pathlib import Path
 from cardgen.apkg.models import TEMPLATE_FILES, load_templates
 from cardgen.apkg.package import write_apkg
 from cardgen.changes import RETIRE_DAYS, Changes, plan
-from cardgen.errors import CardgenError
+from cardgen.errors import CardgenError, PackageError
 from cardgen.extract import EXTRACTORS, check_names
 from cardgen.faults import checkpoint
 from cardgen.ids import note_keys
@@ -119,10 +119,14 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
     root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
     out = opts.out_dir / f"{_file_stem(root)}.apkg"
     state_path = opts.out_dir / f"{_file_stem(root)}.cardgen.json"
-    if opts.dry_run:
-        return _build(opts, extractors, root, out, state_path, progress)
-    with build_lock(opts.out_dir, opts.wait):
-        return _build(opts, extractors, root, out, state_path, progress)
+    try:
+        if opts.dry_run:
+            return _build(opts, extractors, root, out, state_path, progress)
+        with build_lock(opts.out_dir, opts.wait):
+            return _build(opts, extractors, root, out, state_path, progress)
+    except OSError as e:  # a full disk, a read-only folder: every write is atomic, so nothing is lost
+        raise PackageError(f"could not write to {opts.out_dir} ({e.strerror or e}); "
+                           "the previous deck and state are unchanged") from None
 
 
 def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, state_path: Path,

@@ -279,3 +279,21 @@ def test_a_new_card_never_takes_a_guid_an_older_card_inherited(vault):
     vault.build(T0 + 200)
     guids = [c["guid"] for c in vault.cards()]
     assert len(guids) == len(set(guids)) == 2
+
+
+def test_full_disk_while_saving_state_is_a_clear_error_and_loses_nothing(vault, monkeypatch):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    state = (vault.out / "notes.cardgen.json").read_bytes()
+    path.write_text(path.read_text().replace("strikes.", "hits."))
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cardgen.pipeline, "save_state", full)
+    with pytest.raises(CardgenError, match=r"No space left on device\); the previous deck and state are unchanged"):
+        vault.build(T0 + 100)
+    assert (vault.out / "notes.cardgen.json").read_bytes() == state
+    assert {c["guid"] for c in vault.cards()}  # the deck is whole (the new one, complete)
+    monkeypatch.undo()
+    assert vault.build(T0 + 200).changes["updated"] == 1  # and the next build recovers
