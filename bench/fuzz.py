@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from cardgen.errors import NoteError  # noqa: E402
 from cardgen.extract import EXTRACTORS, run_extractors  # noqa: E402
 from cardgen.parse import parse_note  # noqa: E402
-from cardgen.vault import decode_note, stored_card  # noqa: E402
+from cardgen.vault import decode_note, stored_cards  # noqa: E402
 
 FRAGMENTS = [
     "[00:47:47](#t=00:47:47)", "[05:30]", "[99:99]", "[53:18:00]", "[01:09:09, 01:09:11]", "[00:01:12](#)",
@@ -70,8 +70,7 @@ def one(data: bytes) -> str | None:
     try:
         note, _ = parse_note("fuzz.md", decode_note(data, "fuzz.md"), "fuzz")
         if note is not None:
-            for card in run_extractors(note, EXTRACTORS):
-                stored_card(card, note, "fuzz")
+            stored_cards(run_extractors(note, EXTRACTORS), note, "fuzz")
     except NoteError:
         pass
     except Exception:  # noqa: BLE001 - counting every crash is the point

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -16,7 +17,6 @@ from cardgen.apkg.package import write_apkg
 from cardgen.changes import RETIRE_DAYS, Changes, plan
 from cardgen.errors import CardgenError, PackageError
 from cardgen.extract import EXTRACTORS, check_names
-from cardgen.faults import checkpoint
 from cardgen.ids import note_keys
 from cardgen.lock import build_lock
 from cardgen.model import Diagnostic
@@ -32,7 +32,7 @@ from cardgen.state import (
     save_state,
     snapshot_holds,
 )
-from cardgen.vault import build_note, current, discover
+from cardgen.vault import build_notes, current, discover
 
 PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes cards: the cache is dropped
 
@@ -48,6 +48,7 @@ class BuildOptions:
     dry_run: bool = False  # report what would change, write nothing
     retire_days: int = RETIRE_DAYS
     wait: float = 60.0  # seconds to wait for another build of the same output folder
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # processes that parse notes
 
 
 @dataclass
@@ -153,9 +154,9 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     owner: dict[str, str] = {}
     kinds: Counter[str] = Counter()
     notes: dict[str, StoredNote] = {}
-    for i, rel in enumerate(paths):
-        checkpoint()
-        nb = build_note(opts.notes_dir, rel, keys[rel], extractors, root, cache)
+    built = build_notes(opts.notes_dir, paths, keys, extractors, root, cache, opts.jobs)
+    for i, nb in enumerate(built):
+        rel = nb.rel
         report.diagnostics.extend(nb.diagnostics)
         if progress:
             progress(i + 1, len(paths))

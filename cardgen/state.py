@@ -9,12 +9,13 @@ Nothing is ever written into the notes.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from cardgen.faults import checkpoint
 
@@ -41,8 +42,7 @@ class StoredCard:
     retired: int | None = None  # when the source disappeared
 
     def fingerprint(self) -> str:
-        blob = json.dumps([self.kind, self.deck, sorted(self.tags), self.fields], ensure_ascii=False)
-        return hashlib.sha1(blob.encode()).hexdigest()
+        return hashlib.sha1(orjson.dumps([self.kind, self.deck, sorted(self.tags), self.fields])).hexdigest()
 
 
 @dataclass(slots=True)
@@ -63,10 +63,6 @@ class State:
     notes: dict[str, StoredNote] = field(default_factory=dict)
 
 
-_CARD_FIELDS = tuple(f.name for f in fields(StoredCard))
-_NOTE_FIELDS = tuple(f.name for f in fields(StoredNote))
-
-
 def _from_json(data: dict[str, Any]) -> State:
     if data.get("version") != VERSION:
         raise ValueError(f"state version {data.get('version')!r}, expected {VERSION}")
@@ -84,7 +80,7 @@ def load_state(path: Path) -> tuple[State, str | None]:
         if not candidate.exists():
             continue
         try:
-            state = _from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            state = _from_json(orjson.loads(candidate.read_bytes()))
         except (OSError, ValueError, KeyError, TypeError) as e:
             problems.append(f"{candidate.name} is damaged ({str(e)[:80]})")
             continue
@@ -100,16 +96,15 @@ def save_state(state: State, path: Path) -> None:
     """Write atomically; the previous state stays as ``.bak``."""
     data = {"version": VERSION, "config": state.config, "templates": state.templates,
             "templates_mod": state.templates_mod, "package": state.package,
-            "cards": {k: {n: getattr(c, n) for n in _CARD_FIELDS} for k, c in state.cards.items()},
-            "notes": {k: {n: getattr(x, n) for n in _NOTE_FIELDS} for k, x in state.notes.items()}}
-    _write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")), keep_backup=True)
+            "cards": state.cards, "notes": state.notes}  # orjson writes the dataclasses itself
+    _write_atomic(path, orjson.dumps(data), keep_backup=True)
 
 
-def _write_atomic(path: Path, text: str, keep_backup: bool = False) -> None:
+def _write_atomic(path: Path, text: bytes, keep_backup: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "wb") as f:
             f.write(text[: len(text) // 2])
             checkpoint()  # half written
             f.write(text[len(text) // 2:])
@@ -164,10 +159,10 @@ def snapshot_holds(snap: Snapshot | None, key: str, files: dict[str, list[int]],
 
 def load_snapshot(path: Path) -> Snapshot | None:
     try:
-        return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+        return Snapshot(**orjson.loads(path.read_bytes()))
     except (OSError, ValueError, TypeError):
         return None
 
 
 def save_snapshot(snap: Snapshot, path: Path) -> None:
-    _write_atomic(path, json.dumps(snap.__dict__, ensure_ascii=False))
+    _write_atomic(path, orjson.dumps(snap))

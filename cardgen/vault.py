@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import multiprocessing
 import os
 import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cardgen.apkg.package import card_fields
 from cardgen.errors import NoteError
 from cardgen.extract import run_extractors
+from cardgen.faults import checkpoint
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
 from cardgen.state import State, StoredCard
@@ -92,12 +96,12 @@ def note_tags(note: Note) -> list[str]:
     return list(dict.fromkeys(tags + list(note.tags)))
 
 
-def stored_card(card: Card, note: Note, root: str) -> StoredCard:
-    source = f"{note.path}:{card.line}"
-    return StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind,
-                      deck=deck_name(root, note), tags=note_tags(note),
-                      fields=card_fields(card, source, note.video), moments=[m.seconds for m in card.moments],
-                      line=card.line, video=note.video)
+def stored_cards(cards: list[Card], note: Note, root: str) -> list[StoredCard]:
+    deck, tags = deck_name(root, note), note_tags(note)
+    return [StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind, deck=deck, tags=tags,
+                       fields=card_fields(card, f"{note.path}:{card.line}", note.video),
+                       moments=[m.seconds for m in card.moments], line=card.line, video=note.video)
+            for card in cards]
 
 
 @dataclass
@@ -110,32 +114,70 @@ class NoteBuild:
     ok: bool = False
     skipped: bool = False
     cached: bool = False
+    key: str = ""
+    data: bytes | None = None  # read but not yet parsed
 
 
-def build_note(notes_dir: Path, rel: str, key: str, extractors: tuple[str, ...], root: str,
-               state: State | None) -> NoteBuild:
-    """Read, parse and extract one note; from the cache when its bytes did not change.
-
-    Never raises for bad input: errors become diagnostics.
-    """
+def read_note(notes_dir: Path, rel: str, key: str, state: State | None) -> NoteBuild:
+    """Read one note; from the cache when its bytes did not change, else with ``data`` to parse."""
     result = NoteBuild(rel)
     try:
         data = read_note_bytes(notes_dir / rel, rel)
-        result.hash = hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
-        if state is not None and _from_cache(result, state):
-            return result
-        note, result.diagnostics = parse_note(rel, decode_note(data, rel), key)
+    except NoteError as e:
+        result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
+        return result
+    result.hash = hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
+    if state is None or not _from_cache(result, state):
+        result.data, result.key = data, key
+    return result
+
+
+def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str) -> NoteBuild:
+    """Parse and extract a note read by ``read_note``. Never raises: problems become diagnostics."""
+    rel, data, result.data = result.rel, result.data, None
+    if data is None:
+        return result
+    try:
+        note, result.diagnostics = parse_note(rel, decode_note(data, rel), result.key)
         if note is None:
             result.skipped = True
             return result
         result.video = note.video
-        result.cards = [stored_card(c, note, root) for c in run_extractors(note, extractors)]
+        result.cards = stored_cards(run_extractors(note, extractors), note, root)
         result.ok = True
     except NoteError as e:
         result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
     except RecursionError:
         result.diagnostics.append(Diagnostic(rel, 1, "nesting too deep to read (blockquotes or lists)", "error"))
+    except Exception as e:  # noqa: BLE001 - a bug must cost one note, not the vault
+        result.diagnostics.append(Diagnostic(rel, 1, f"cardgen failed on this note ({type(e).__name__}: {e}); "
+                                                     "please report it with the note", "error"))
     return result
+
+
+def _parse_job(job: tuple[NoteBuild, tuple[str, ...], str]) -> NoteBuild:
+    return parse_read(*job)
+
+
+PARALLEL_FROM = 64  # notes to parse; below this, starting worker processes costs more than it saves
+
+
+def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], extractors: tuple[str, ...], root: str,
+                state: State | None, jobs: int) -> Iterator[NoteBuild]:
+    """Every note read, parsed and extracted, in ``paths`` order; parsing spread over ``jobs`` processes."""
+    read = []
+    for rel in paths:
+        checkpoint()
+        read.append(read_note(notes_dir, rel, keys[rel], state))
+    pending = [r for r in read if r.data is not None]
+    if jobs > 1 and len(pending) >= PARALLEL_FROM:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            parsed = dict(zip((r.rel for r in pending),
+                              pool.map(_parse_job, [(r, extractors, root) for r in pending],
+                                       chunksize=max(1, len(pending) // (jobs * 8))), strict=True))
+        yield from (parsed.get(r.rel, r) for r in read)
+    else:
+        yield from (parse_read(r, extractors, root) for r in read)
 
 
 def _from_cache(result: NoteBuild, state: State) -> bool:

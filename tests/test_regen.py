@@ -203,8 +203,8 @@ def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
     vault.write("other.md", NOTE.replace("Solar sails", "Other"))
     vault.build(T0)
     parsed = []
-    real = cardgen.vault.parse_note
-    monkeypatch.setattr(cardgen.vault, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
+    real = cardgen.vault.read_note
+    monkeypatch.setattr(cardgen.vault, "read_note", lambda d, rel, *a: parsed.append(rel) or real(d, rel, *a))
     vault.write("other.md", NOTE.replace("Solar sails", "Other, edited"))
     report = vault.build(T0 + 100)
     assert parsed == ["other.md"] and report.cached == 1
@@ -246,7 +246,7 @@ def test_nothing_changed_is_told_from_file_times_without_reading_notes(vault, mo
     os.utime(path, ns=(1_600_000_000 * 10**9, 1_600_000_000 * 10**9))  # saved long before the build
     first = vault.build(T0)
     monkeypatch.setattr(cardgen.pipeline, "load_state", lambda *a: pytest.fail("read the state"))
-    monkeypatch.setattr(cardgen.pipeline, "build_note", lambda *a: pytest.fail("read a note"))
+    monkeypatch.setattr(cardgen.vault, "read_note", lambda *a: pytest.fail("read a note"))
     again = vault.build(T0 + 100)
     assert again.changes["unchanged"] == 5 and not again.written
     assert again.cards == first.cards and again.diagnostics == first.diagnostics
@@ -259,8 +259,8 @@ def test_a_file_saved_just_before_the_snapshot_is_not_trusted(vault, monkeypatch
     vault.write("sails.md", NOTE)  # mtime = now: within the racy window of the build below
     vault.build(T0)
     parsed = []
-    real = cardgen.pipeline.build_note
-    monkeypatch.setattr(cardgen.pipeline, "build_note", lambda *a: parsed.append(a[1]) or real(*a))
+    real = cardgen.vault.read_note
+    monkeypatch.setattr(cardgen.vault, "read_note", lambda d, rel, *a: parsed.append(rel) or real(d, rel, *a))
     vault.build(T0 + 100)
     assert parsed == ["sails.md"]
 
