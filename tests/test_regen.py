@@ -203,8 +203,8 @@ def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
     vault.write("other.md", NOTE.replace("Solar sails", "Other"))
     vault.build(T0)
     parsed = []
-    real = cardgen.vault.read_note
-    monkeypatch.setattr(cardgen.vault, "read_note", lambda d, rel, *a: parsed.append(rel) or real(d, rel, *a))
+    real = cardgen.vault.parse_note
+    monkeypatch.setattr(cardgen.vault, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
     vault.write("other.md", NOTE.replace("Solar sails", "Other, edited"))
     report = vault.build(T0 + 100)
     assert parsed == ["other.md"] and report.cached == 1
