@@ -96,3 +96,19 @@ def test_cards_of_notes_without_video_have_no_link_and_are_counted(vault):
     assert report.notes_without_video == ["book.md"]
     assert report.cards_without_link == 1
     assert vault.cards()[0]["fields"]["Moment"] == ""
+
+
+def test_parsing_on_several_cores_gives_the_same_bytes(tmp_path):
+    from cardgen.pipeline import BuildOptions, build_deck
+
+    notes = tmp_path / "notes"
+    for i in range(80):  # enough to use the worker pool
+        (notes / f"f{i % 4}").mkdir(parents=True, exist_ok=True)
+        (notes / f"f{i % 4}" / f"n{i}.md").write_text(NOTE.replace("Solar sails", f"Note {i}"))
+    decks = []
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        report = build_deck(BuildOptions(notes_dir=notes, out_dir=out, timestamp=1_700_000_000, jobs=jobs))
+        assert report.notes == 80 and not report.errors
+        decks.append((out / "notes.apkg").read_bytes())
+    assert decks[0] == decks[1]
