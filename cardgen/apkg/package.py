@@ -8,7 +8,7 @@ import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import genanki
@@ -25,15 +25,31 @@ from cardgen.timestamps import Moment, watch_url
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry dates: same content, same bytes
 
 
-class _TimedNote(genanki.Note):
-    """A genanki note written with its own modification time instead of the build's."""
+def _insert_notes(conn: sqlite3.Connection, cards: list[StoredCard], deck_ids: dict[str, int],
+                  basic: genanki.Model, cloze: genanki.Model, ids: Iterator[int]) -> None:
+    """The notes and cards tables, written the way genanki's Note and Card write them, in bulk.
 
-    def __init__(self, *, mod: int, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
-
-    def write_to_db(self, cursor: object, timestamp: float, deck_id: int, id_gen: object) -> None:
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+    Each note carries its own modification time (when its content last changed), and has one card:
+    a basic note's "Card 1", or a cloze note's c1 (cardgen hides one term per cloze card).
+    """
+    notes, rows = [], []
+    for c in cards:
+        nid = next(ids)
+        notes.append((nid,  # id
+                      c.guid,  # guid
+                      (cloze if c.kind == "cloze" else basic).model_id,  # mid
+                      c.mod,  # mod: when the content last changed
+                      -1,  # usn
+                      " " + " ".join(c.tags) + " ",  # tags
+                      "\x1f".join(c.fields),  # flds
+                      c.fields[0],  # sfld (Anki recomputes it on import)
+                      0, 0, ""))  # csum, flags, data
+        rows.append((next(ids), nid, deck_ids[c.deck],  # id, nid, did
+                     0, c.mod, -1,  # ord, mod, usn
+                     0, 0, 0,  # type, queue, due: new
+                     0, 0, 0, 0, 0, 0, 0, 0, ""))  # ivl, factor, reps, lapses, left, odue, odid, flags, data
+    conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
+    conn.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
 def _same_bytes(a: str, b: Path) -> bool:
@@ -79,25 +95,26 @@ def write_apkg(cards: list[StoredCard], out: Path, templates: dict[str, str], ti
     """
     basic, cloze = build_models(templates)
     decks: dict[str, genanki.Deck] = {}
-    for c in cards:
-        deck = decks.get(c.deck) or decks.setdefault(c.deck, genanki.Deck(deck_id(c.deck), c.deck))
-        deck.add_note(_TimedNote(model=cloze if c.kind == "cloze" else basic, fields=list(c.fields),
-                                 tags=list(c.tags), guid=c.guid, mod=c.mod))
+    for name in sorted({c.deck for c in cards}):
+        decks[name] = genanki.Deck(deck_id(name), name)
+        decks[name].add_model(basic)
+        decks[name].add_model(cloze)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_zip = None
     try:
         with tempfile.TemporaryDirectory(prefix="cardgen-") as work:
             db_path = os.path.join(work, "collection.anki2")
             conn = sqlite3.connect(db_path)
-            genanki.Package(list(decks.values())).write_to_db(
-                conn.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+            ids = itertools.count(int(timestamp * 1000))
+            genanki.Package(list(decks.values())).write_to_db(conn.cursor(), timestamp, ids)  # schema, decks, models
+            _insert_notes(conn, cards, {name: d.deck_id for name, d in decks.items()}, basic, cloze, ids)
             conn.commit()
             conn.close()
             checkpoint()
             fd, tmp_zip = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
+            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
                 with open(db_path, "rb") as db:
-                    z.writestr(zipfile.ZipInfo("collection.anki2", _ZIP_DATE), db.read(), zipfile.ZIP_DEFLATED)
+                    z.writestr(zipfile.ZipInfo("collection.anki2", _ZIP_DATE), db.read(), zipfile.ZIP_DEFLATED, 1)
                 checkpoint()
                 z.writestr(zipfile.ZipInfo("media", _ZIP_DATE), json.dumps({}))
             if _same_bytes(tmp_zip, out):  # leave an identical deck untouched: its mtime says "no change"
