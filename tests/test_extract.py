@@ -134,3 +134,9 @@ def test_claims_without_a_hideable_term_make_no_card():
     note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this and that [00:01:00]. Photosynthesis makes sugar in green leaves [00:02:00].\n"
     cards = [c for c in cards_of("t.md", note) if c.extractor == "claims"]
     assert [m.seconds for c in cards for m in c.moments] == [120]
+
+
+def test_cloze_positions_survive_letters_whose_lower_case_is_longer():
+    text = cloze(_claim("İstanbul straddles the Bosphorus strait between continents."))
+    assert text is not None and text.count("{{c1::") == 1
+    assert re.sub(r"\{\{c1::(.*?)\}\}", r"\1", text) == "İstanbul straddles the Bosphorus strait between continents."

@@ -63,12 +63,26 @@ def candidates(claim: Sentence) -> list[str]:
     return [t for t in dict.fromkeys(found) if t]
 
 
-def _count(term: str, text: str) -> int:
-    """How often ``term`` stands as a whole word or phrase in ``text``, ignoring case."""
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _spots(term: str, text: str) -> list[int]:
+    """Where ``term`` stands as a whole word or phrase in ``text``, ignoring case.
+
+    A plain scan with str.find: a regex per candidate term would be compiled thousands of times.
+    """
     low, t = text.lower(), term.lower()
-    if low.count(t) == 0:
-        return 0  # the common case, answered without a regex
-    return len(re.findall(r"(?<![\w])" + re.escape(t) + r"(?![\w])", low))
+    if len(low) != len(text):  # a letter whose lower case is longer ("İ"): positions would drift
+        pattern = re.compile(r"(?<![\w])" + re.escape(term) + r"(?![\w])", re.I)
+        return [m.start() for m in pattern.finditer(text)]
+    found, at = [], low.find(t)
+    while at >= 0:
+        end = at + len(t)
+        if not (at and _word_char(low[at - 1])) and not (end < len(low) and _word_char(low[end])):
+            found.append(at)
+        at = low.find(t, at + 1)
+    return found
 
 
 def cloze(claim: Sentence) -> str | None:
@@ -79,7 +93,7 @@ def cloze(claim: Sentence) -> str | None:
         n = len(term.split())
         if n > _MAX_TERM_WORDS or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
             continue
-        if _count(term, claim.text.plain) != 1 or _count(term, visible) != 1:
+        if len(_spots(term, claim.text.plain)) != 1 or len(_spots(term, visible)) != 1:
             continue
         hit = _find_in_html(claim.text.html, escape(term))
         if hit is None:
@@ -91,15 +105,10 @@ def cloze(claim: Sentence) -> str | None:
 
 
 def _find_in_html(html: str, needle: str) -> tuple[int, int] | None:
-    """The one place ``needle`` stands in the text (not inside a tag) of ``html``."""
-    pattern = re.compile(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", re.I)
+    """The one place ``needle`` stands in the text of ``html``: not in a tag, math or code."""
     masked = MATH_OR_CODE.sub(lambda m: "\x01" * len(m.group(0)), html)
-    hits = []
-    for m in pattern.finditer(masked):
-        if html.rfind("<", 0, m.start()) > html.rfind(">", 0, m.start()):
-            continue  # inside a tag
-        hits.append((m.start(), m.end()))
-    return hits[0] if len(hits) == 1 else None
+    hits = [at for at in _spots(needle, masked) if masked.rfind("<", 0, at) <= masked.rfind(">", 0, at)]
+    return (hits[0], hits[0] + len(needle)) if len(hits) == 1 else None
 
 
 def extract(note: Note) -> list[Card]:
