@@ -54,7 +54,7 @@ def vault(tmp_path: Path) -> Vault:
 
 
 def read_apkg(path: Path) -> list[dict]:
-    """Notes of a genanki package: guid, notetype, fields by name, tags, deck; in package order."""
+    """Notes of a genanki package: guid, notetype, mod, tags, fields by name, deck; in package order."""
     with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory() as tmp:
         db = sqlite3.connect(z.extract("collection.anki2", tmp))
         try:
@@ -63,10 +63,12 @@ def read_apkg(path: Path) -> list[dict]:
             decks = {int(k): d["name"] for k, d in json.loads(decks_json).items()}
             card_deck = dict(db.execute("select nid, did from cards"))
             out = []
-            for nid, guid, mid, tags, flds in db.execute("select id, guid, mid, tags, flds from notes order by id"):
+            for nid, guid, mid, mod, tags, flds in db.execute(
+                    "select id, guid, mid, mod, tags, flds from notes order by id"):
                 names = [f["name"] for f in sorted(models[mid]["flds"], key=lambda f: f["ord"])]
-                out.append({"guid": guid, "notetype": models[mid]["name"], "fields": dict(zip(names, flds.split("\x1f"), strict=True)),
-                            "tags": tags.split(), "deck": decks[card_deck[nid]]})
+                out.append({"guid": guid, "notetype": models[mid]["name"], "mod": mod, "tags": tags.split(),
+                            "fields": dict(zip(names, flds.split("\x1f"), strict=True)),
+                            "deck": decks[card_deck[nid]]})
             return out
         finally:
             db.close()

@@ -29,19 +29,16 @@ the learner's actions in Anki happen at ``T + 50``.
 from __future__ import annotations
 
 import html
-import json
 import math
 import random
 import re
-import sqlite3
 import string
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from conftest import read_apkg as read_package
 
 from cardgen.extract.claims import STOP_WORDS
 from cardgen.pipeline import BuildOptions, build_deck
@@ -496,26 +493,6 @@ class VaultModel:
 
 
 # ------------------------------------------------------------------ package and Anki ----
-
-def read_package(path: Path) -> list[dict]:
-    """Notes of a genanki package: guid, notetype, fields by name, tags, mod, deck."""
-    with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory() as tmp:
-        db = sqlite3.connect(z.extract("collection.anki2", tmp))
-        try:
-            models_json, decks_json = db.execute("select models, decks from col").fetchone()
-            models = {int(k): m for k, m in json.loads(models_json).items()}
-            decks = {int(k): d["name"] for k, d in json.loads(decks_json).items()}
-            card_deck = dict(db.execute("select nid, did from cards"))
-            out = []
-            for nid, guid, mid, mod, tags, flds in db.execute("select id, guid, mid, mod, tags, flds from notes"):
-                names = [f["name"] for f in sorted(models[mid]["flds"], key=lambda f: f["ord"])]
-                out.append({"guid": guid, "notetype": models[mid]["name"], "mod": mod, "tags": tags.split(),
-                            "fields": dict(zip(names, flds.split("\x1f"), strict=True)),
-                            "deck": decks[card_deck[nid]]})
-            return out
-        finally:
-            db.close()
-
 
 def collection_notes(col) -> list[dict]:
     names: dict[int, list[str]] = {}
