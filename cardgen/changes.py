@@ -13,10 +13,8 @@ from dataclasses import dataclass, field, replace
 from cardgen.apkg.models import STATUS_FIELD
 from cardgen.ids import Reattachment, card_guid, reattach
 from cardgen.markup import escape
+from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
 from cardgen.state import State, StoredCard
-
-RETIRED_TAG = "cardgen::retired"
-RETIRE_DAYS = 60  # how long a card whose source is gone is still packaged, tagged retired
 
 
 @dataclass

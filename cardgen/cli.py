@@ -13,10 +13,9 @@ from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cardgen import __version__
-from cardgen.changes import RETIRE_DAYS, RETIRED_TAG
 from cardgen.errors import CardgenError
-from cardgen.extract import EXTRACTORS
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
+from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 _PROGRESS_FROM = 50  # notes; smaller vaults build before a bar would be worth drawing
@@ -44,7 +43,7 @@ def build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
     deck: Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
     skip: Annotated[list[str] | None, typer.Option(
-        "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTORS)}.")] = None,
+        "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTOR_NAMES)}.")] = None,
     templates: Annotated[Path, typer.Option(
         help="Folder with card templates overriding the shipped ones, if it exists.")] = Path("templates"),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
@@ -57,17 +56,17 @@ def build(
         metavar="DAYS", help="Keep packaging cards whose source is gone, tagged retired, for this many days.")]
     = RETIRE_DAYS,
     wait: Annotated[float, typer.Option(
-        metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")] = 60.0,
+        metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")] = WAIT_SECONDS,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     skipped = set(skip or [])
-    unknown = skipped - set(EXTRACTORS)
+    unknown = skipped - set(EXTRACTOR_NAMES)
     if unknown:
-        raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTORS)}",
+        raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTOR_NAMES)}",
                                  param_hint="--skip")
     opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck,
-                        extractors=tuple(n for n in EXTRACTORS if n not in skipped),
+                        extractors=tuple(n for n in EXTRACTOR_NAMES if n not in skipped),
                         templates_dir=templates if templates.is_dir() else None,
                         dry_run=dry_run, retire_days=retire_after, wait=wait)
     err = Console(stderr=True, soft_wrap=True, highlight=False)

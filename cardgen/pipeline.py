@@ -11,15 +11,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cardgen.apkg.models import TEMPLATE_FILES, load_templates
-from cardgen.apkg.package import write_apkg
-from cardgen.changes import RETIRE_DAYS, Changes, plan
+from cardgen.apkg.templates import TEMPLATE_FILES, load_templates
 from cardgen.errors import CardgenError, PackageError
-from cardgen.extract import EXTRACTORS, check_names
-from cardgen.ids import note_keys
+from cardgen.files import discover
 from cardgen.lock import build_lock
 from cardgen.model import Diagnostic
+from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, WAIT_SECONDS, check_names
 from cardgen.state import (
     Snapshot,
     State,
@@ -32,7 +31,9 @@ from cardgen.state import (
     save_state,
     snapshot_holds,
 )
-from cardgen.vault import build_notes, current, discover
+
+if TYPE_CHECKING:
+    from cardgen.changes import Changes
 
 PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes cards: the cache is dropped
 
@@ -41,13 +42,13 @@ PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes ca
 class BuildOptions:
     notes_dir: Path
     out_dir: Path
-    extractors: tuple[str, ...] = tuple(EXTRACTORS)
+    extractors: tuple[str, ...] = EXTRACTOR_NAMES
     deck: str | None = None  # root deck name; default: the notes folder's name
     templates_dir: Path | None = None
     timestamp: float | None = None  # the build's "now"; default: the clock
     dry_run: bool = False  # report what would change, write nothing
     retire_days: int = RETIRE_DAYS
-    wait: float = 60.0  # seconds to wait for another build of the same output folder
+    wait: float = WAIT_SECONDS  # to wait for another build of the same output folder
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # processes that parse notes
 
 
@@ -86,6 +87,8 @@ class BuildReport:
 def _keep_last_good(rel: str, state: State, fresh: list[StoredCard], notes: dict[str, StoredNote],
                     report: BuildReport) -> None:
     """A note that cannot be read now (half-saved, broken) keeps the cards of its last good build."""
+    from cardgen.vault import current
+
     previous = state.notes.get(rel)
     if previous is None or any(k not in state.cards for k in previous.keys):
         return
@@ -143,6 +146,12 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     if snapshot_holds(snap, _fingerprint(config, templates_hash), stats, out, now):
         assert snap is not None
         return _unchanged(snap, opts.dry_run)
+
+    # the parser, extractors and packager are imported only now: the no-change answer above needs none
+    from cardgen.apkg.package import write_apkg
+    from cardgen.changes import plan
+    from cardgen.ids import note_keys
+    from cardgen.vault import build_notes
 
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
     state, damaged = load_state(state_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import multiprocessing
-import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -19,35 +18,6 @@ from cardgen.faults import checkpoint
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
 from cardgen.state import State, StoredCard
-
-
-def discover(notes_dir: Path) -> tuple[list[str], list[Diagnostic]]:
-    """Every ``*.md`` under ``notes_dir``, sorted, skipping hidden folders such as ``.obsidian``.
-
-    Symlinked folders are followed once: a link back to a folder already seen (a loop) is skipped
-    with a warning instead of hanging the build.
-    """
-    found: list[str] = []
-    problems: list[Diagnostic] = []
-    seen = {os.path.realpath(notes_dir)}
-    for root, dirs, files in os.walk(notes_dir, followlinks=True):
-        rel_root = PurePosixPath(Path(root).relative_to(notes_dir).as_posix())
-        keep = []
-        for d in sorted(dirs):
-            real = os.path.realpath(os.path.join(root, d))
-            if d.startswith("."):
-                continue
-            if real in seen:
-                problems.append(Diagnostic(str(rel_root / d), 1, "this folder links back to a folder already "
-                                                                 "read (a symlink loop); it was skipped"))
-                continue
-            seen.add(real)
-            keep.append(d)
-        dirs[:] = keep
-        found.extend(str(rel_root / f) if str(rel_root) != "." else f
-                     for f in files if f.lower().endswith(".md") and not f.startswith("."))
-    return sorted(found), problems
-
 
 MAX_NOTE_BYTES = 10 * 1024 * 1024  # a note is a page of study notes; bigger is a mistake or a dump
 

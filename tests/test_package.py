@@ -8,7 +8,8 @@ import genanki
 import pytest
 
 from cardgen.apkg import package
-from cardgen.apkg.models import BASIC_MODEL_ID, CLOZE_MODEL_ID, build_models, load_templates
+from cardgen.apkg.models import BASIC_MODEL_ID, CLOZE_MODEL_ID, build_models
+from cardgen.apkg.templates import load_templates
 from cardgen.errors import PackageError
 
 NOTE = """

@@ -6,9 +6,6 @@ identity"). Only the template HTML and CSS may change; they update in place on i
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 import genanki
 
 BASIC_MODEL_ID = 1764083297
@@ -19,18 +16,6 @@ BASIC_FIELDS = ("Front", "Back", "Context", "Moment", "Source", "Status", "Media
 CLOZE_FIELDS = ("Text", "Back Extra", "Context", "Moment", "Source", "Status", "Media", "Reserved")
 STATUS_FIELD = BASIC_FIELDS.index("Status")
 assert STATUS_FIELD == CLOZE_FIELDS.index("Status")
-TEMPLATE_FILES = ("basic_front.html", "basic_back.html", "cloze_front.html", "cloze_back.html", "style.css")
-
-
-def load_templates(override_dir: Path | None = None) -> dict[str, str]:
-    """The shipped templates, each replaced by a file of the same name in ``override_dir``."""
-    shipped = resources.files("cardgen") / "templates"
-    out = {}
-    for name in TEMPLATE_FILES:
-        custom = override_dir / name if override_dir else None
-        out[name] = (custom.read_text(encoding="utf-8") if custom and custom.is_file()
-                     else (shipped / name).read_text(encoding="utf-8"))
-    return out
 
 
 def build_models(templates: dict[str, str]) -> tuple[genanki.Model, genanki.Model]:

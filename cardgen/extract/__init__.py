@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from cardgen.errors import ConfigError
 from cardgen.extract import callouts, claims, headings
 from cardgen.model import Card, Note
+from cardgen.settings import EXTRACTOR_NAMES
 
 Extractor = Callable[[Note], list[Card]]
 
@@ -15,14 +15,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "callouts": callouts.extract,
     "claims": claims.extract,
 }
-
-
-def check_names(names: Iterable[str]) -> list[str]:
-    names = list(names)
-    unknown = [n for n in names if n not in EXTRACTORS]
-    if unknown:
-        raise ConfigError(f"unknown extractor {unknown[0]!r}; choose from {', '.join(EXTRACTORS)}")
-    return names
+assert tuple(EXTRACTORS) == EXTRACTOR_NAMES
 
 
 def run_extractors(note: Note, names: Iterable[str]) -> list[Card]:
