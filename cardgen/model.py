@@ -6,7 +6,7 @@ to its plain-text reading, so every later stage composes it without rendering tw
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from cardgen.timestamps import Moment
@@ -113,14 +113,3 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.level}: {self.message}"
-
-
-@dataclass(slots=True)
-class NoteResult:
-    """What building one note gave: its model, its cards and what went wrong."""
-
-    path: str
-    note: Note | None = None
-    cards: list[Card] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    skipped: bool = False  # opted out with ``cardgen: false``

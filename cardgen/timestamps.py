@@ -63,17 +63,18 @@ def note_has_slip(stamps: Iterable[Parts]) -> bool:
     return len(triples) >= 3 and all(p[2] == 0 for p in triples)
 
 
-def to_seconds(parts: Parts, slip: bool) -> int:
-    if len(parts) == 2:
-        return parts[0] * 60 + parts[1]
-    h, m, s = parts
-    if h >= 24 or (slip and s == 0):
-        return h * 60 + m
-    return h * 3600 + m * 60 + s
-
-
 def is_slip_reading(parts: Parts, slip: bool) -> bool:
+    """Whether ``h:m:s`` is read as ``m:s`` (see the module doc)."""
     return len(parts) == 3 and (parts[0] >= 24 or (slip and parts[2] == 0))
+
+
+def to_seconds(parts: Parts, slip: bool) -> int:
+    if is_slip_reading(parts, slip):
+        return parts[0] * 60 + parts[1]
+    total = 0
+    for p in parts:
+        total = total * 60 + p
+    return total
 
 
 def human(seconds: int) -> str:
