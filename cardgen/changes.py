@@ -26,7 +26,7 @@ class Changes:
     retired: list[str] = field(default_factory=list)  # newly retired in this build
     still_retired: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)  # retired long enough: no longer packaged
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (a contender's key, message)
 
 
 def _retire(card: StoredCard, now: int) -> StoredCard:

@@ -94,10 +94,12 @@ def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[s
     return mapping
 
 
-def reattach(new: list[StoredCard], previous: dict[str, StoredCard]) -> tuple[list[Reattachment], list[str]]:
+def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
+             ) -> tuple[list[Reattachment], list[tuple[str, str]]]:
     """Pair cards that have no previous version with previous cards that have no current one.
 
-    Returns the pairs and a message for every card two new cards competed for (neither gets it).
+    Returns the pairs and, for every card two new cards competed for (neither gets it), the key of
+    one contender and a message.
     """
     current = {c.key for c in new}
     gone = {k: c for k, c in previous.items() if k not in current and c.retired is None}
@@ -130,7 +132,7 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]) -> tuple[li
             score = _similarity(c, old)
             if score >= SIMILAR:
                 candidates.append((score, c.key, k))
-    conflicts: list[str] = []
+    conflicts: list[tuple[str, str]] = []
     best_for_old: dict[str, list[tuple[float, str]]] = {}
     for score, new_key, old_key in candidates:
         best_for_old.setdefault(old_key, []).append((score, new_key))
@@ -139,8 +141,8 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]) -> tuple[li
             continue
         rivals = [n for s, n in best_for_old[old_key] if n != new_key and n not in taken_new and s >= score - 0.05]
         if rivals:
-            conflicts.append(f"{new_key} and {rivals[0]} both resemble the earlier card {old_key}; "
-                             "neither takes its identity")
+            conflicts.append((new_key, f"{new_key} and {rivals[0]} both resemble the earlier card {old_key}; "
+                                       "neither takes its identity"))
             taken_old.add(old_key)
             continue
         pairs.append(Reattachment(new_key, old_key, f"same card, {score:.0%} alike"))

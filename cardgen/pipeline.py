@@ -7,8 +7,7 @@ import json
 import os
 import re
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from cardgen.state import (
 
 if TYPE_CHECKING:
     from cardgen.changes import Changes
+    from cardgen.vault import NoteBuild
 
 PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes cards: the cache is dropped
 
@@ -97,6 +97,47 @@ def _keep_last_good(rel: str, state: State, fresh: list[StoredCard], notes: dict
     report.diagnostics.append(Diagnostic(rel, 1, f"kept its {len(previous.keys)} cards from the last good build"))
 
 
+def _collect(built: Iterable[NoteBuild], total: int, state: State, report: BuildReport,
+             progress: Callable[[int, int], None] | None) -> tuple[list[StoredCard], dict[str, StoredNote]]:
+    """The cards of every note that built, and what to remember of each note; the rest is reported."""
+    fresh: list[StoredCard] = []
+    notes: dict[str, StoredNote] = {}
+    owner: dict[str, str] = {}
+    for i, nb in enumerate(built):
+        rel = nb.rel
+        report.diagnostics.extend(nb.diagnostics)
+        if progress:
+            progress(i + 1, total)
+        if nb.skipped:
+            report.skipped.append(rel)
+            continue
+        if not nb.ok:
+            report.failed.append(rel)
+            _keep_last_good(rel, state, fresh, notes, report)
+            continue
+        clash = _first_clash(nb.cards, owner)
+        if clash is not None:
+            report.diagnostics.append(Diagnostic(rel, clash.line, (
+                f"card identity {clash.key!r} is already used by {owner.get(clash.key, rel)}; give one of the "
+                "notes a different 'id:' in its frontmatter (this note was left out)"), "error"))
+            report.failed.append(rel)
+            continue
+        report.notes += 1
+        report.cached += nb.cached
+        if not nb.cards and not nb.cached:
+            report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
+                                                         "no callout and no timestamped sentence"))
+        if not nb.video:
+            report.notes_without_video.append(rel)
+            report.cards_without_link += sum(1 for c in nb.cards if "watch?v=" not in c.fields[3])
+        for card in nb.cards:
+            owner[card.key] = f"{rel}:{card.line}"
+        fresh.extend(nb.cards)
+        notes[rel] = StoredNote(nb.hash, [c.key for c in nb.cards], nb.video,
+                                [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics])
+    return fresh, notes
+
+
 def _first_clash(cards: list[StoredCard], owner: dict[str, str]) -> StoredCard | None:
     """The first card whose key another card (of this note or an earlier one) already has."""
     seen: set[str] = set()
@@ -158,47 +199,9 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     if damaged:
         report.diagnostics.append(Diagnostic(str(state_path), 1, damaged))
     cache = state if state.config == config else None
-    keys = note_keys(paths)
-    fresh: list[StoredCard] = []
-    owner: dict[str, str] = {}
-    kinds: Counter[str] = Counter()
-    notes: dict[str, StoredNote] = {}
-    built = build_notes(opts.notes_dir, paths, keys, extractors, root, cache, opts.jobs)
-    for i, nb in enumerate(built):
-        rel = nb.rel
-        report.diagnostics.extend(nb.diagnostics)
-        if progress:
-            progress(i + 1, len(paths))
-        if nb.skipped:
-            report.skipped.append(rel)
-            continue
-        if not nb.ok:
-            report.failed.append(rel)
-            _keep_last_good(rel, state, fresh, notes, report)
-            continue
-        clash = _first_clash(nb.cards, owner)
-        if clash is not None:
-            report.diagnostics.append(Diagnostic(rel, clash.line, (
-                f"card identity {clash.key!r} is already used by {owner.get(clash.key, rel)}; give one of the "
-                "notes a different 'id:' in its frontmatter (this note was left out)"), "error"))
-            report.failed.append(rel)
-            continue
-        report.notes += 1
-        report.cached += nb.cached
-        if not nb.cards and not nb.cached:
-            report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
-                                                         "no callout and no timestamped sentence"))
-        if not nb.video:
-            report.notes_without_video.append(rel)
-        for card in nb.cards:
-            owner[card.key] = f"{rel}:{card.line}"
-            kinds[card.extractor] += 1
-            if not nb.video and "watch?v=" not in card.fields[3]:
-                report.cards_without_link += 1
-        fresh.extend(nb.cards)
-        notes[rel] = StoredNote(nb.hash, [c.key for c in nb.cards], nb.video,
-                                [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics])
-    report.cards = {name: kinds[name] for name in extractors}
+    built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, cache, opts.jobs)
+    fresh, notes = _collect(built, len(paths), state, report, progress)
+    report.cards = {name: sum(1 for c in fresh if c.extractor == name) for name in extractors}
 
     cards, changes = plan(fresh, state, root, now, opts.retire_days)
     _report_changes(report, changes, fresh, state)
@@ -236,8 +239,9 @@ def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
     report.changes = {"new": 0, "updated": 0, "unchanged": total, "reattached": 0, "retired": 0,
                       "still_retired": report.changes.get("retired", 0) + report.changes.get("still_retired", 0),
                       "pruned": 0}
+    # every card of every current note is unchanged now; notes that were only retirements are gone
     report.per_note = {note: {"unchanged": sum(counts.get(k, 0) for k in ("new", "updated", "unchanged"))}
-                       for note, counts in report.per_note.items() if "retired" not in counts or len(counts) > 1}
+                       for note, counts in report.per_note.items() if set(counts) != {"retired"}}
     report.reattached, report.cached, report.written, report.dry_run = [], report.notes, False, dry_run
     return report
 
@@ -256,5 +260,5 @@ def _report_changes(report: BuildReport, changes: Changes, fresh: list[StoredCar
         counts["retired"] = counts.get("retired", 0) + 1
     for r in changes.reattached:
         report.reattached.append({"card": r.new_key, "was": r.old_key, "why": r.reason})
-    for message in changes.conflicts:
-        report.diagnostics.append(Diagnostic(note_of.get(message.split(" ", 1)[0], "?"), 1, message))
+    for key, message in changes.conflicts:
+        report.diagnostics.append(Diagnostic(note_of[key], 1, message))
