@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import multiprocessing
 import re
@@ -162,7 +161,7 @@ def _from_cache(result: NoteBuild, state: State) -> bool:
 
 
 def current(stored: StoredCard) -> StoredCard:
-    """A copy of a stored card to package again (copy.copy: far cheaper than dataclasses.replace)."""
-    card = copy.copy(stored)
-    card.retired = None
-    return card
+    """A copy of a stored card to package again (the constructor: far cheaper than copy or replace)."""
+    c = stored
+    return StoredCard(c.key, c.note, c.extractor, c.kind, c.deck, c.tags, c.fields, c.moments, c.line, c.video,
+                      c.guid, c.fp, c.mod, None)
