@@ -163,5 +163,6 @@ def _from_cache(result: NoteBuild, state: State) -> bool:
 def current(stored: StoredCard) -> StoredCard:
     """A copy of a stored card to package again (the constructor: far cheaper than copy or replace)."""
     c = stored
-    return StoredCard(c.key, c.note, c.extractor, c.kind, c.deck, c.tags, c.fields, c.moments, c.line, c.video,
-                      c.guid, c.fp, c.mod, None)
+    return StoredCard(key=c.key, note=c.note, extractor=c.extractor, kind=c.kind, deck=c.deck, tags=c.tags,
+                      fields=c.fields, moments=c.moments, line=c.line, video=c.video, guid=c.guid, fp=c.fp,
+                      mod=c.mod, retired=None)
