@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cardgen.errors import NoteError
-from cardgen.model import Diagnostic, Note, Section, Sentence
+from cardgen.model import Diagnostic, Note, Section, Sentence, Text
 from cardgen.parse import parse_note
 from cardgen.timestamps import Moment
 
@@ -63,36 +63,26 @@ def units(s: Section) -> list[str]:
     return [t.plain for b in s.blocks for _, t in b.units]
 
 
-def all_html(note: Note) -> list[str]:
-    out: list[str] = []
+def _texts(note: Note) -> tuple[list[Text], list[str]]:
+    """Every Text of a note (headings, callout titles, units, claims) and every block's HTML."""
+    texts: list[Text] = []
+    blocks_html: list[str] = []
     for s in note.sections:
-        if s.heading is not None:
-            out.append(s.heading.html)
-        blocks = list(s.blocks)
-        for c in s.callouts:
-            if c.title is not None:
-                out.append(c.title.html)
-            blocks.extend(c.blocks)
-        for b in blocks:
-            out.append(b.html)
-            out.extend(t.html for _, t in b.units)
-        out.extend(c.text.html for c in s.claims)
-    return out
+        texts.extend(t for t in [s.heading] + [c.title for c in s.callouts] if t is not None)
+        blocks = list(s.blocks) + [b for c in s.callouts for b in c.blocks]
+        blocks_html.extend(b.html for b in blocks)
+        texts.extend(t for b in blocks for _, t in b.units)
+        texts.extend(c.text for c in s.claims)
+    return texts, blocks_html
+
+
+def all_html(note: Note) -> list[str]:
+    texts, blocks_html = _texts(note)
+    return [t.html for t in texts] + blocks_html
 
 
 def all_plain(note: Note) -> list[str]:
-    out: list[str] = []
-    for s in note.sections:
-        if s.heading is not None:
-            out.append(s.heading.plain)
-        blocks = list(s.blocks)
-        for c in s.callouts:
-            if c.title is not None:
-                out.append(c.title.plain)
-            blocks.extend(c.blocks)
-        out.extend(t.plain for b in blocks for _, t in b.units)
-        out.extend(c.text.plain for c in s.claims)
-    return out
+    return [t.plain for t in _texts(note)[0]]
 
 
 STAMP_DEBRIS = re.compile(r"yt-timestamp|data-t|\]\(|\[\d|#t=|\x00")
