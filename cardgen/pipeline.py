@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from cardgen.changes import Changes
     from cardgen.vault import NoteBuild
 
-PIPELINE_VERSION = "1"  # bump when a change to parsing or extraction changes cards: the cache is dropped
 
 
 @dataclass
@@ -177,7 +177,7 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
 def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, state_path: Path,
            progress: Callable[[int, int], None] | None) -> BuildReport:
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
-    config = _fingerprint(PIPELINE_VERSION, extractors, root, opts.retire_days)
+    config = _fingerprint(_code_fingerprint(), extractors, root, opts.retire_days)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
@@ -223,6 +223,15 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         files={rel: stats[rel] for rel in paths if stats[rel]}, out=file_stat(out),
         report=asdict(report)), snapshot_path)
     return report
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of cardgen's own source: a new version, or any change to it, drops the cache of cards."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _stat(path: Path) -> list[int]:

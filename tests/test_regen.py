@@ -297,3 +297,15 @@ def test_full_disk_while_saving_state_is_a_clear_error_and_loses_nothing(vault, 
     assert {c["guid"] for c in vault.cards()}  # the deck is whole (the new one, complete)
     monkeypatch.undo()
     assert vault.build(T0 + 200).changes["updated"] == 1  # and the next build recovers
+
+
+def test_a_new_cardgen_drops_the_cache_of_cards(vault, monkeypatch):
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    monkeypatch.setattr(cardgen.pipeline, "_code_fingerprint", lambda: "another version")
+    parsed = []
+    real = cardgen.vault.parse_note
+    monkeypatch.setattr(cardgen.vault, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
+    report = vault.build(T0 + 100)
+    assert parsed == ["sails.md"] and report.cached == 0
+    assert report.changes["unchanged"] == 5  # same cards: identities and change times carry over

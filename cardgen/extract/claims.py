@@ -26,6 +26,7 @@ ourselves out over own same she should so some such than that the their theirs t
 there these they this those through thus to too under until up upon us very via was we were what when
 where whether which while who whom whose why will with within without would yet you your yours
 yourself yourselves one two also many often even well way ways thing things something someone
+unlike cannot across among despite toward towards onto unless whereas although though since already
 """.split())
 _MAX_TERM_WORDS = 6
 # a capitalised run that does not start the sentence: a name, a product, an acronym
@@ -39,9 +40,15 @@ _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ic
 _NOT_NOUN = re.compile(r"(ly|ing|ed|ous|ive|able|ible|ful|less|al|ic|ical|ant|ent)$")
 
 
+# -er words that are not agents or things: comparatives and positions
+_NOT_ER_NOUNS = frozenset("""outer inner upper lower other under after never rather later earlier faster slower
+larger smaller higher greater better longer shorter stronger weaker easier harder bigger older newer""".split())
+
+
 def _word_score(word: str) -> int:
     w = word.lower()
-    return len(w) + (4 if _NOUNISH.search(w) else 0) - (4 if _NOT_NOUN.search(w) else 0)
+    nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
+    return len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) else 0)
 
 
 def _trim(term: str) -> str:
