@@ -67,7 +67,7 @@ CLOZE = re.compile(r"\{\{c\d+::(.*?)\}\}", re.S)
 TAG = re.compile(r"<[^>]*>")
 MOMENT = re.compile(r"watch\?v=([\w-]{11})&amp;t=(\d+)s")
 HEADING_FRONT = re.compile(r"^In “(.*)”: what are the key points about <b>(.*)</b>\?$", re.S)
-CALLOUT_FRONT = re.compile(r"^What is <b>(.*)</b>\?$", re.S)
+CALLOUT_FRONT = re.compile(r"^(?:What is <b>(.*)</b>\?|Explain the \w+: <b>(.*)</b>)$", re.S)
 
 
 def plain(fragment: str) -> str:
@@ -328,7 +328,7 @@ class VaultModel:
                                     return ("claim", s.uid)
             return None
         if m := CALLOUT_FRONT.match(f["Front"]):
-            term = html.unescape(m.group(1))
+            term = html.unescape(m.group(1) or m.group(2))
             for note in self.notes.values():
                 for sec in note.sections:
                     for c in sec.callouts:

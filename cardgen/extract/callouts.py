@@ -19,7 +19,9 @@ _GENERIC = re.compile(
     r"^(?:the\s+)?(conclusions?|summary|in summary|overview|recap|tl;?dr|notes?|important|info|information|"
     r"tips?|pro tip|warning|caution|danger|key (?:takeaways?|points?|insights?)|takeaways?|insights?|"
     r"remember|fun fact|bottom line|definition|quote|example|examples|question|answer|result|"
-    r"see also|related|challenge|exercise)(?:\s*\d+)?\s*[:.!]?$", re.I)
+    r"see also|related|challenge|exercise|(?:study |quick )?hints?|memory aid|mnemonic|(?:quick )?self-test|quiz|"
+    r"check yourself|try it)(?:\s*\d+)?\s*[:.!]?$", re.I)
+_ADVICE = {"tip", "warning", "pitfall", "result", "task"}  # their titles are advice, not terms to define
 _EXAMPLE = re.compile(r"^(example|exercise|problem|case|challenge)\s*\d*\s*[:.–-]\s*(.+)$", re.I)
 _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warning": "warning",
          "caution": "warning", "attention": "warning", "danger": "pitfall", "error": "pitfall",
@@ -62,6 +64,8 @@ def question(note: Note, section: Section, callout: Callout) -> str:
         return f"What is the formula for <b>{escape(title)}</b>?"
     if noun == "quote":
         return f"What does the quote “{escape(title.strip(chr(34) + '“”'))}” say?"
+    if noun in _ADVICE:
+        return f"Explain the {noun}: <b>{escape(title)}</b>"
     if len(title.split()) <= _TERM_WORDS and not _TOPIC.search(title):
         if title.lower().startswith("the "):
             title = "the " + title[4:]
