@@ -198,6 +198,10 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     state, damaged = load_state(state_path)
     if damaged:
         report.diagnostics.append(Diagnostic(str(state_path), 1, damaged))
+    elif out.exists() and not state_path.exists() and not state_path.with_name(state_path.name + ".bak").exists():
+        report.diagnostics.append(Diagnostic(str(state_path), 1, (
+            "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
+            "made in Anki may be overwritten once)")))
     cache = state if state.config == config else None
     built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, cache, opts.jobs)
     fresh, notes = _collect(built, len(paths), state, report, progress)

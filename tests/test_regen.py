@@ -186,6 +186,17 @@ def test_damaged_state_rebuilds_with_a_warning_and_same_identities(vault):
     assert {c["guid"] for c in vault.cards()} == before
 
 
+def test_missing_state_next_to_a_deck_rebuilds_with_a_warning(vault):
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    before = {c["guid"] for c in vault.cards()}
+    for name in ("notes.cardgen.json", "notes.cardgen.json.bak", "notes.cardgen.snapshot.json"):
+        (vault.out / name).unlink(missing_ok=True)
+    report = vault.build(T0 + 100)
+    assert any("no build state next to the deck" in d.message for d in report.warnings)
+    assert {c["guid"] for c in vault.cards()} == before
+
+
 def test_damaged_state_falls_back_to_the_backup(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
