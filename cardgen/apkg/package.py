@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -32,23 +33,26 @@ def _insert_notes(conn: sqlite3.Connection, cards: list[StoredCard], deck_ids: d
     Each note carries its own modification time (when its content last changed), and has one card:
     a basic note's "Card 1", or a cloze note's c1 (cardgen hides one term per cloze card).
     """
-    notes, rows = [], []
-    for c in cards:
-        nid = next(ids)
-        notes.append((nid,  # id
-                      c.guid,  # guid
-                      (cloze if c.kind == "cloze" else basic).model_id,  # mid
-                      c.mod,  # mod: when the content last changed
-                      -1,  # usn
-                      " " + " ".join(c.tags) + " ",  # tags
-                      "\x1f".join(c.fields),  # flds
-                      c.fields[0],  # sfld (Anki recomputes it on import)
-                      0, 0, ""))  # csum, flags, data
-        rows.append((next(ids), nid, deck_ids[c.deck],  # id, nid, did
-                     0, c.mod, -1,  # ord, mod, usn
-                     0, 0, 0,  # type, queue, due: new
-                     0, 0, 0, 0, 0, 0, 0, 0, ""))  # ivl, factor, reps, lapses, left, odue, odid, flags, data
-    conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
+    rows = []  # card rows are small; note rows (with every field) are streamed into the database
+
+    def notes() -> Iterator[tuple[object, ...]]:
+        for c in cards:
+            nid = next(ids)
+            rows.append((next(ids), nid, deck_ids[c.deck],  # id, nid, did
+                         0, c.mod, -1,  # ord, mod, usn
+                         0, 0, 0,  # type, queue, due: new
+                         0, 0, 0, 0, 0, 0, 0, 0, ""))  # ivl, factor, reps, lapses, left, odue, odid, flags, data
+            yield (nid,  # id
+                   c.guid,  # guid
+                   (cloze if c.kind == "cloze" else basic).model_id,  # mid
+                   c.mod,  # mod: when the content last changed
+                   -1,  # usn
+                   " " + " ".join(c.tags) + " ",  # tags
+                   "\x1f".join(c.fields),  # flds
+                   c.fields[0],  # sfld (Anki recomputes it on import)
+                   0, 0, "")  # csum, flags, data
+
+    conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes())
     conn.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
@@ -113,8 +117,9 @@ def write_apkg(cards: list[StoredCard], out: Path, templates: dict[str, str], ti
             checkpoint()
             fd, tmp_zip = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
             with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-                with open(db_path, "rb") as db:
-                    z.writestr(zipfile.ZipInfo("collection.anki2", _ZIP_DATE), db.read(), zipfile.ZIP_DEFLATED, 1)
+                # streamed, not read whole; ZipInfo's default date (1980) keeps the bytes reproducible
+                with open(db_path, "rb") as db, z.open("collection.anki2", "w") as entry:
+                    shutil.copyfileobj(db, entry, 1 << 20)
                 checkpoint()
                 z.writestr(zipfile.ZipInfo("media", _ZIP_DATE), json.dumps({}))
             if _same_bytes(tmp_zip, out):  # leave an identical deck untouched: its mtime says "no change"
