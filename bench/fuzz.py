@@ -70,7 +70,7 @@ def one(data: bytes) -> str | None:
     try:
         note, _ = parse_note("fuzz.md", decode_note(data, "fuzz.md"), "fuzz")
         if note is not None:
-            stored_cards(run_extractors(note, EXTRACTORS), note, "fuzz")
+            stored_cards(run_extractors(note, EXTRACTORS), note, "fuzz", "vault")
     except NoteError:
         pass
     except Exception:  # noqa: BLE001 - counting every crash is the point

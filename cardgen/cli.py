@@ -42,6 +42,8 @@ def build(
     notes_dir: Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")] = Path("notes"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
     deck: Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
+    vault: Annotated[str | None, typer.Option(
+        help="Obsidian vault name for the links back to each note [default: the notes folder's name].")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTOR_NAMES)}.")] = None,
     templates: Annotated[Path, typer.Option(
@@ -65,7 +67,7 @@ def build(
     if unknown:
         raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTOR_NAMES)}",
                                  param_hint="--skip")
-    opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck,
+    opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck, vault=vault,
                         extractors=tuple(n for n in EXTRACTOR_NAMES if n not in skipped),
                         templates_dir=templates if templates.is_dir() else None,
                         dry_run=dry_run, retire_days=retire_after, wait=wait)

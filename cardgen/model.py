@@ -100,6 +100,7 @@ class Card:
     context: str  # HTML breadcrumb: note title > section trail
     moments: tuple[Moment, ...]
     line: int
+    heading: str = ""  # the section's heading, plain: where the back-link to the note lands
 
 
 @dataclass(frozen=True, slots=True)

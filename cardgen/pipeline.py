@@ -44,6 +44,7 @@ class BuildOptions:
     out_dir: Path
     extractors: tuple[str, ...] = EXTRACTOR_NAMES
     deck: str | None = None  # root deck name; default: the notes folder's name
+    vault: str | None = None  # Obsidian vault name for back-links; default: the notes folder's name
     templates_dir: Path | None = None
     timestamp: float | None = None  # the build's "now"; default: the clock
     dry_run: bool = False  # report what would change, write nothing
@@ -177,7 +178,8 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
 def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, state_path: Path,
            progress: Callable[[int, int], None] | None) -> BuildReport:
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
-    config = _fingerprint(_code_fingerprint(), extractors, root, opts.retire_days)
+    vault = opts.vault or opts.notes_dir.resolve().name
+    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
@@ -203,7 +205,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
             "made in Anki may be overwritten once)")))
     cache = state if state.config == config else None
-    built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, cache, opts.jobs)
+    built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, vault, cache, opts.jobs)
     fresh, notes = _collect(built, len(paths), state, report, progress)
     report.cards = {name: sum(1 for c in fresh if c.extractor == name) for name in extractors}
 

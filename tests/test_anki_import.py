@@ -123,7 +123,7 @@ def duplicate_guids(col) -> int:
 
 def source_path(row: NoteRow) -> str:
     """The vault-relative note path from the Source field (``path:line``)."""
-    return html.unescape(row.fields["Source"]).rsplit(":", 1)[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", row.fields["Source"])).rsplit(":", 1)[0]
 
 
 def plain(fragment: str) -> str:
@@ -537,7 +537,7 @@ def test_source_field_points_at_the_card_line(tmp_path: Path, col) -> None:
     assert len(rows) == total_cards(report)
     wrong = []
     for row in rows:
-        src, line_no = html.unescape(row.fields["Source"]).rsplit(":", 1)
+        src, line_no = html.unescape(re.sub(r"<[^>]+>", "", row.fields["Source"])).rsplit(":", 1)
         line = (vault / src).read_text(encoding="utf-8").splitlines()[int(line_no) - 1]
         crumb = plain(row.fields["Context"]).split(" › ")[-1]
         if row.notetype == "cardgen cloze":

@@ -11,7 +11,7 @@ from cardgen.cli import app
 from cardgen.extract import EXTRACTORS
 
 runner = CliRunner()
-OPTIONS = ("--out", "--deck", "--skip", "--templates", "--dry-run", "--watch", "--json", "--verbose", "--strict",
+OPTIONS = ("--out", "--deck", "--vault", "--skip", "--templates", "--dry-run", "--watch", "--json", "--verbose", "--strict",
            "--quiet", "--retire-after", "--wait")
 GOOD = """
 ---

@@ -56,7 +56,8 @@ def test_decks_follow_folders_and_tags_are_hierarchical(vault):
     sail = next(c for c in cards if c["notetype"] == "cardgen cloze")
     assert sorted(sail["tags"]) == ["cardgen", "channel::space_desk", "physics::optics", "space", "video::Sa1LpRz0-Qk"]
     assert sail["fields"]["Moment"] == '<a href="https://www.youtube.com/watch?v=Sa1LpRz0-Qk&amp;t=100s">▶ 1:40</a>'
-    assert sail["fields"]["Source"] == "space/propulsion/sails.md:11"
+    assert sail["fields"]["Source"] == ('<a href="obsidian://open?vault=notes&amp;file=space%2Fpropulsion%2Fsails'
+                                        '%23Photon%20Pressure">space/propulsion/sails.md:11</a>')
     assert sail["fields"]["Text"].startswith("Light pushes a mirror away from the Sun with about <b>{{c1::9 micronewtons}}</b>")
 
 

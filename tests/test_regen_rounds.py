@@ -546,7 +546,8 @@ class History:
 
 def label(card: dict) -> str:
     f = card["fields"]
-    return f"{plain(f.get('Front') or f['Text'])[:70]!r} ({html.unescape(f['Source'])})"
+    source = html.unescape(re.sub(r"<[^>]+>", "", f["Source"]))
+    return f"{plain(f.get('Front') or f['Text'])[:70]!r} ({source})"
 
 
 def check_package(model: VaultModel, pkg: list[dict], h: History, added: set[Item],
@@ -576,7 +577,7 @@ def check_package(model: VaultModel, pkg: list[dict], h: History, added: set[Ite
             continue
         cur[item] = c["guid"]
         e, f = expected[item], c["fields"]
-        src = html.unescape(f["Source"]).rsplit(":", 1)[0]
+        src = html.unescape(re.sub(r"<[^>]+>", "", f["Source"])).rsplit(":", 1)[0]
         if (c["notetype"], src, c["deck"]) != (e.notetype, e.note.rel, e.note.deck):
             problems.append(f"{item} {label(c)}: {c['notetype']} from {src} in {c['deck']}, expected "
                             f"{e.notetype} from {e.note.rel} in {e.note.deck}")

@@ -103,7 +103,7 @@ def test_every_stamp_heading_and_callout_reaches_a_card(built):
     _, cards = built
     by_note = defaultdict(list)
     for card in cards:
-        by_note[card["fields"]["Source"].rsplit(":", 1)[0]].append(card)
+        by_note[plain(card["fields"]["Source"]).rsplit(":", 1)[0]].append(card)
     for path in sorted((REPO / "notes").rglob("*.md")):
         rel = path.relative_to(REPO / "notes").as_posix()
         note = read_note(path.read_text())

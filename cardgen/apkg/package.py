@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import genanki
 
@@ -79,13 +80,22 @@ def moment_html(moments: Iterable[Moment], video: str | None) -> str:
     return " · ".join(links)
 
 
-def card_fields(card: Card, source: str, video: str | None) -> list[str]:
+def source_html(path: str, line: int, heading: str, vault: str) -> str:
+    """``path:line`` linking into Obsidian at the card's heading (``obsidian://open``)."""
+    target = path[:-3] if path.lower().endswith(".md") else path
+    if heading:
+        target += "#" + heading
+    url = f"obsidian://open?vault={quote(vault, safe='')}&file={quote(target, safe='')}"
+    return f'<a href="{escape(url)}">{escape(f"{path}:{line}")}</a>'
+
+
+def card_fields(card: Card, path: str, video: str | None, vault: str) -> list[str]:
     """The Anki fields of a card, in the frozen order of both note types."""
     return [card.front,  # Front / Text: the question or the cloze text
             card.back,  # Back / Back Extra
             card.context,  # Context: breadcrumb
             moment_html(card.moments, video),  # Moment: links into the video
-            escape(source),  # Source: where in the notes the card comes from
+            source_html(path, card.line, card.heading, vault),  # Source: back to the note, in Obsidian
             "",  # Status: set when the card is retired
             "",  # Media (spare)
             ""]  # Reserved (spare)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from cardgen.extract.common import card_moments, context, ranked, slug, study_answer
+from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
 from cardgen.markup import escape
 from cardgen.model import Callout, Card, Note, Section
 
@@ -85,5 +85,5 @@ def extract(note: Note) -> list[Card]:
         cards.append(Card(
             key=f"{note.key}#callouts#{anchor}", kind="basic", extractor="callouts",
             front=question(note, section, callout), back=answer.html, context=context(note, section.trail),
-            moments=card_moments(note, section, callout.moments), line=callout.line))
+            heading=heading_of(section), moments=card_moments(note, section, callout.moments), line=callout.line))
     return cards

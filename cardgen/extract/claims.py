@@ -13,7 +13,7 @@ import html as htmllib
 import re
 from collections import Counter
 
-from cardgen.extract.common import context, ranked, slug
+from cardgen.extract.common import context, heading_of, ranked, slug
 from cardgen.markup import MATH_OR_CODE, escape
 from cardgen.model import Card, Note, Sentence
 
@@ -132,5 +132,5 @@ def extract(note: Note) -> list[Card]:
             anchor += f"@{claim.moments[0].video}"
         cards.append(Card(
             key=f"{note.key}#claims#{anchor}", kind="cloze", extractor="claims", front=text, back="",
-            context=context(note, section.trail), moments=claim.moments, line=claim.line))
+            context=context(note, section.trail), heading=heading_of(section), moments=claim.moments, line=claim.line))
     return cards

@@ -24,6 +24,11 @@ def context(note: Note, trail: Iterable[str]) -> str:
     return " › ".join(escape(p) for p in (note.title, *trail) if p)
 
 
+def heading_of(section: Section) -> str:
+    """The section's own heading, plain ("" before the first heading)."""
+    return section.trail[-1] if section.trail else ""
+
+
 def card_moments(note: Note, section: Section, own: Iterable[Moment] = ()) -> tuple[Moment, ...]:
     """A card's own moments, else its section's first, else the nearest earlier, else 0:00."""
     own = tuple(own)

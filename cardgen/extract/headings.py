@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from cardgen.extract.common import card_moments, context, ranked, slug, study_answer
+from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
 from cardgen.markup import escape
 from cardgen.model import Card, Note, Section
 
@@ -47,5 +47,6 @@ def extract(note: Note) -> list[Card]:
         cards.append(Card(
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
             front=question(note, section), back=answer.html, context=context(note, section.trail),
-            moments=tuple(dict.fromkeys(card_moments(note, section) + section.loose)), line=section.line))
+            heading=heading_of(section), line=section.line,
+            moments=tuple(dict.fromkeys(card_moments(note, section) + section.loose))))
     return cards
