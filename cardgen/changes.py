@@ -38,9 +38,12 @@ def _retire(card: StoredCard, now: int) -> StoredCard:
     return replace(card, fields=fields, tags=sorted({*card.tags, RETIRED_TAG}), retired=now)
 
 
-def plan(fresh: list[StoredCard], state: State, vault: str, now: int,
+def plan(fresh: list[StoredCard], state: State, namespace: str, now: int,
          retire_days: int = RETIRE_DAYS) -> tuple[list[StoredCard], Changes]:
-    """The cards to package, in order, with GUID, fingerprint and modification time set."""
+    """The cards to package, in order, with GUID, fingerprint and modification time set.
+
+    ``namespace`` (the top deck's name) keeps two vaults' GUIDs apart.
+    """
     changes = Changes()
     changes.reattached, changes.conflicts = reattach(fresh, state.cards)
     old_key_of = {r.new_key: r.old_key for r in changes.reattached}
@@ -50,7 +53,7 @@ def plan(fresh: list[StoredCard], state: State, vault: str, now: int,
     out: list[StoredCard] = []
     for card in fresh:
         prev = previous[card.key]
-        card.guid = prev.guid if prev else _free_guid(vault, card.key, used)
+        card.guid = prev.guid if prev else _free_guid(namespace, card.key, used)
         used.add(card.guid)
         card.fp = card.fp or card.fingerprint()  # a card from the cache keeps its fingerprint
         if prev is None:
@@ -80,10 +83,10 @@ def plan(fresh: list[StoredCard], state: State, vault: str, now: int,
     return out, changes
 
 
-def _free_guid(vault: str, key: str, used: set[str]) -> str:
+def _free_guid(namespace: str, key: str, used: set[str]) -> str:
     """The key's GUID, unless a re-attached card already carries it."""
-    guid, n = card_guid(vault, key), 1
+    guid, n = card_guid(namespace, key), 1
     while guid in used:
         n += 1
-        guid = card_guid(vault, f"{key}~{n}")
+        guid = card_guid(namespace, f"{key}~{n}")
     return guid

@@ -21,13 +21,13 @@ from cardgen.state import StoredCard
 NAMESPACE = "cardgen"
 
 
-def card_guid(vault: str, key: str) -> str:
-    """The Anki GUID of the card with this key in the vault whose top deck is ``vault``.
+def card_guid(namespace: str, key: str) -> str:
+    """The Anki GUID of the card with this key in the vault whose top deck is ``namespace``.
 
     Namespaced by tool and vault: two vaults that both have an ``intro.md`` never overwrite each
     other's cards, and no other generator's GUIDs can collide with ours.
     """
-    return str(genanki.guid_for(NAMESPACE, vault, key))
+    return str(genanki.guid_for(NAMESPACE, namespace, key))
 
 
 def deck_id(name: str) -> int:
