@@ -186,7 +186,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     stats = {rel: _stat(opts.notes_dir / rel) for rel in paths}  # before reading: a later edit shows next time
     snapshot_path = state_path.with_name(state_path.name.replace(".json", ".snapshot.json"))
     snap = load_snapshot(snapshot_path)
-    if snapshot_holds(snap, _fingerprint(config, templates_hash), stats, out, now):
+    snapshot_key = _fingerprint(config, templates_hash)
+    if snapshot_holds(snap, snapshot_key, stats, out, now):
         assert snap is not None
         return _unchanged(snap, opts.dry_run)
 
@@ -224,7 +225,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     save_state(new_state, state_path)
     retired = [c.retired for c in cards if c.retired is not None]
     save_snapshot(Snapshot(
-        key=_fingerprint(config, templates_hash), written_ns=time.time_ns(),
+        key=snapshot_key, written_ns=time.time_ns(),
         next_prune=min(retired) + opts.retire_days * 86400 + 1 if retired else None,
         files={rel: stats[rel] for rel in paths if stats[rel]}, out=file_stat(out),
         report=asdict(report)), snapshot_path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
-from cardgen.markup import escape
+from cardgen.markup import escape, text_of
 from cardgen.model import Card, Note, Section
 
 _LINK = re.compile(r"<a\s[^>]*>.*?</a>", re.S)
@@ -20,8 +20,8 @@ _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
 
 
 def _mostly_links(html: str) -> bool:
-    words = len(re.sub(r"<[^>]+>", " ", html).split())
-    outside = len(re.sub(r"<[^>]+>", " ", _LINK.sub(" ", html)).split())
+    words = len(text_of(html).split())
+    outside = len(text_of(_LINK.sub(" ", html)).split())
     return words > 0 and outside < words * 0.3
 
 
