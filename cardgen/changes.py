@@ -3,90 +3,200 @@
 Each card keeps the time its content last changed as its Anki modification time, so a rebuild
 with no change re-imports as a no-op, an edited card updates, and a card the learner edited or
 tagged in Anki keeps the learner's version until its source really changes.
+
+The planner sees only the notes that changed; the cards of the others stay as they are in the
+state and the kept collection.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from cardgen.apkg.collection import drop_note, put_note
 from cardgen.apkg.models import STATUS_FIELD
+from cardgen.faults import checkpoint
 from cardgen.ids import Reattachment, card_guid, reattach
 from cardgen.markup import escape
 from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
-from cardgen.state import State, StoredCard
+from cardgen.state import NoteRecord, Previous, Store, StoredCard
 
 
 @dataclass
 class Changes:
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    unchanged: int = 0
     reattached: list[Reattachment] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)  # newly retired in this build
-    still_retired: list[str] = field(default_factory=list)
+    retired: list[tuple[str, str]] = field(default_factory=list)  # (key, note) newly retired in this build
+    still_retired: int = 0
     pruned: list[str] = field(default_factory=list)  # retired long enough: no longer packaged
-    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (a contender's key, message)
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)  # (a contender's key, its note, message)
 
 
-def _retire(card: StoredCard, now: int) -> StoredCard:
+def _retire(card: StoredCard, now: int) -> None:
     day = time.strftime("%Y-%m-%d", time.gmtime(now))
-    fields = list(card.fields)
-    fields[STATUS_FIELD] = escape(
+    card.fields[STATUS_FIELD] = escape(
         f"Retired on {day}: its source is gone from {card.note}. Find every retired card with the "
         f"search tag:{RETIRED_TAG} in Anki's browser, and delete them when you no longer want them.")
-    return replace(card, fields=fields, tags=sorted({*card.tags, RETIRED_TAG}), retired=now)
+    card.tags = sorted({*card.tags, RETIRED_TAG})
+    card.retired = now
 
 
-def plan(fresh: list[StoredCard], state: State, namespace: str, now: int,
-         retire_days: int = RETIRE_DAYS) -> tuple[list[StoredCard], Changes]:
-    """The cards to package, in order, with GUID, fingerprint and modification time set.
+class Planner:
+    """Writes each changed note's cards into the state and the kept collection, then settles the rest.
 
     ``namespace`` (the top deck's name) keeps two vaults' GUIDs apart.
     """
-    changes = Changes()
-    changes.reattached, changes.conflicts = reattach(fresh, state.cards)
-    old_key_of = {r.new_key: r.old_key for r in changes.reattached}
-    previous = {c.key: state.cards.get(c.key) or state.cards.get(old_key_of.get(c.key, "")) for c in fresh}
-    # every GUID already held (inherited now, or kept by a retired card) is off limits for new cards
-    used = {c.guid for c in state.cards.values()}
-    out: list[StoredCard] = []
-    for card in fresh:
-        prev = previous[card.key]
-        card.guid = prev.guid if prev else _free_guid(namespace, card.key, used)
-        used.add(card.guid)
-        card.fp = card.fp or card.fingerprint()  # a card from the cache keeps its fingerprint
-        if prev is None:
-            card.mod = now
-            changes.new.append(card.key)
-        elif prev.fp == card.fp:
-            card.mod = prev.mod
-            changes.unchanged.append(card.key)
-        else:
-            card.mod = max(now, prev.mod + 1)  # Anki updates only strictly newer notes
-            changes.updated.append(card.key)
-        out.append(card)
-    current = {c.key for c in out} | set(old_key_of.values())
-    for key in sorted(k for k in state.cards if k not in current):
-        old = state.cards[key]
-        if old.retired is None:
-            gone = _retire(old, now)
-            gone.fp, gone.mod = gone.fingerprint(), max(now, old.mod + 1)
-            changes.retired.append(key)
-        elif now - old.retired > retire_days * 86400:
-            changes.pruned.append(key)
-            continue
-        else:
-            gone = old
-            changes.still_retired.append(key)
-        out.append(gone)
-    return out, changes
 
+    def __init__(self, store: Store, records: dict[str, NoteRecord], namespace: str, now: int,
+                 retire_days: int = RETIRE_DAYS):
+        self.store, self.records, self.namespace, self.now = store, records, namespace, now
+        self.retire_days = retire_days
+        self.latest = 0  # the latest modification time given to a card
+        self.changes = Changes()
+        self.dirty = False  # the collection changed
+        self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
+        self._orphans: list[str] = []  # keys of new cards: they may be old cards re-worded
+        self._maybe_gone: set[str] = set()  # keys of cards whose note changed or went
+        self._seen: dict[str, str] = {}  # key -> "note:line", for the cards of this build's changed notes
+        self._next_nid = store.next_nid(now * 1000)
+        self.per_note: dict[str, dict[str, int]] = {}  # note -> kind of change -> cards
 
-def _free_guid(namespace: str, key: str, used: set[str]) -> str:
-    """The key's GUID, unless a re-attached card already carries it."""
-    guid, n = card_guid(namespace, key), 1
-    while guid in used:
-        n += 1
-        guid = card_guid(namespace, f"{key}~{n}")
-    return guid
+    def previous(self, cards: list[StoredCard]) -> dict[str, Previous]:
+        return self.store.previous([c.key for c in cards]) if self._track else {}
+
+    def clash(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous],
+              present: set[str]) -> tuple[StoredCard, str] | None:
+        """The first card whose key another card holds (in this note, another note of this build, or a
+        note still in the vault), with the holder's ``file:line``."""
+        seen: dict[str, str] = {}
+        for card in cards:
+            prev = previous.get(card.key)
+            holder = self._seen.get(card.key) or seen.get(card.key)
+            if holder is None and prev and prev.note != rel and prev.note in present and prev.retired is None:
+                holder = f"{prev.note}:{prev.line}"
+            if holder:
+                return card, holder
+            seen[card.key] = f"{rel}:{card.line}"
+        return None
+
+    def note(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous]) -> None:
+        """Plan and write the cards of a changed note (``previous``: their earlier versions)."""
+        self._may_go(rel)
+        for pos, card in enumerate(cards):
+            self._seen[card.key] = f"{rel}:{card.line}"
+            prev = previous.get(card.key)
+            card.fp = card.fp or card.fingerprint()
+            if prev is None:
+                card.guid = self._free_guid(card.key)
+                card.mod, card.nid = self.now, self._new_nid()
+                self.changes.new.append(card.key)
+                if self._track:
+                    self._orphans.append(card.key)
+                kind = "new"
+            else:
+                card.guid, card.nid = prev.guid, prev.nid
+                if prev.fp == card.fp and prev.retired is None:
+                    card.mod = prev.mod
+                    self.changes.unchanged += 1
+                    kind = "unchanged"
+                else:
+                    card.mod = max(self.now, prev.mod + 1)  # Anki updates only strictly newer notes
+                    self.changes.updated.append(card.key)
+                    kind = "updated"
+            self._count(rel, kind, 1)
+            self.latest = max(self.latest, card.mod)
+            self.store.save_card(card, pos)
+            if kind != "unchanged" or prev is None or prev.note != rel or prev.deck != card.deck:
+                put_note(self.store.conn, card)
+                self.dirty = True
+        checkpoint()  # a kill here leaves a half-done transaction: SQLite rolls it back
+
+    def gone(self, rel: str) -> None:
+        """A note that left the vault (or opted out): its cards may be re-attached, else retire."""
+        self._may_go(rel)
+        self.store.drop_note(rel)
+
+    def unchanged(self, rel: str, n: int) -> None:
+        self.changes.unchanged += n
+        if n:
+            self.per_note[rel] = {"unchanged": n}
+
+    def finish(self) -> Changes:
+        """Re-attach, retire and prune; the changes of the whole build."""
+        gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
+                if p.retired is None}
+        if gone and self._orphans:
+            self._reattach(gone)
+        for key in sorted(gone):
+            card = self.store.prev_card(gone[key])
+            _retire(card, self.now)
+            card.fp, card.mod = card.fingerprint(), max(self.now, card.mod + 1)
+            self.latest = max(self.latest, card.mod)
+            self.store.save_card(card, 0)
+            put_note(self.store.conn, card)
+            self.dirty = True
+            self.changes.retired.append((key, card.note))
+            self._count(card.note, "retired", 1)
+        for old in self.store.retired_before(self.now - self.retire_days * 86400):
+            self.store.drop_card(old.key)
+            drop_note(self.store.conn, old.nid)
+            self.dirty = True
+            self.changes.pruned.append(old.key)
+        self.changes.still_retired = self.store.count_retired() - len(self.changes.retired)
+        self.store.put("next_nid", self._next_nid)
+        return self.changes
+
+    def _may_go(self, rel: str) -> None:
+        if self._track and rel in self.records:
+            self._maybe_gone.update(self.records[rel].keys)
+
+    def _reattach(self, gone: dict[str, Previous]) -> None:
+        fresh = self.store.previous(self._orphans)
+        pairs, conflicts = reattach([self.store.prev_card(fresh[k]) for k in self._orphans],
+                                    {k: self.store.prev_card(p) for k, p in gone.items()})
+        self.changes.conflicts = [(key, fresh[key].note, message) for key, message in conflicts]
+        new = set(self.changes.new)
+        for pair in pairs:
+            old, card = gone.pop(pair.old_key), self.store.prev_card(fresh[pair.new_key])
+            self.store.drop_card(old.key)
+            drop_note(self.store.conn, old.nid)
+            drop_note(self.store.conn, card.nid)
+            card.guid, card.nid = old.guid, old.nid  # the card takes over the Anki note of its earlier self
+            if old.fp == card.fp:
+                card.mod = old.mod
+                self.changes.unchanged += 1
+                self._count(card.note, "unchanged", 1)
+            else:
+                card.mod = max(self.now, old.mod + 1)
+                self.latest = max(self.latest, card.mod)
+                self.changes.updated.append(card.key)
+                self._count(card.note, "updated", 1)
+            new.discard(card.key)
+            self._count(card.note, "new", -1)
+            self.store.save_card(card, self._pos(card.key))
+            put_note(self.store.conn, card)
+            self.changes.reattached.append(pair)
+        self.changes.new = [k for k in self.changes.new if k in new]
+
+    def _count(self, rel: str, kind: str, n: int) -> None:
+        counts = self.per_note.setdefault(rel, {})
+        counts[kind] = counts.get(kind, 0) + n
+        if not counts[kind]:
+            del counts[kind]
+
+    def _pos(self, key: str) -> int:
+        return self.store.conn.execute("SELECT pos FROM cards WHERE key=?", (key,)).fetchone()[0]
+
+    def _new_nid(self) -> int:
+        self._next_nid += 1
+        return self._next_nid - 1
+
+    def _free_guid(self, key: str) -> str:
+        """The key's GUID, unless a re-attached or retired card already carries it."""
+        guid, n = card_guid(self.namespace, key), 1
+        while self._track and self.store.guid_taken(guid):
+            n += 1
+            guid = card_guid(self.namespace, f"{key}~{n}")
+        return guid

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 
-import ftfy
 import nh3
 
 ALLOWED_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "hr", "i", "kbd", "li", "mark",
@@ -60,7 +59,11 @@ def safe_url(url: str) -> str | None:
 
 def fix_mojibake(text: str) -> str:
     """Repair UTF-8 read as cp1252 (``â€“`` -> ``–``) without touching correct text."""
-    return ftfy.fix_encoding(text) if _MOJIBAKE.search(text) else text
+    if not _MOJIBAKE.search(text):
+        return text
+    import ftfy  # rare, and slow to import (0.1 s): only when a note needs it
+
+    return ftfy.fix_encoding(text)
 
 
 # math and code: rendered as they are, never cut into or hidden in a cloze

@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -15,27 +17,28 @@ from typing import TYPE_CHECKING
 
 from cardgen.apkg.templates import TEMPLATE_FILES, load_templates
 from cardgen.errors import CardgenError, PackageError
+from cardgen.faults import checkpoint
 from cardgen.files import discover
 from cardgen.lock import build_lock
 from cardgen.model import Diagnostic
 from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, WAIT_SECONDS, check_names
 from cardgen.state import (
+    RACY_NS,
+    STATE_DIR,
     Snapshot,
-    State,
-    StoredCard,
-    StoredNote,
+    Store,
+    copy_state,
     file_stat,
     load_snapshot,
-    load_state,
+    open_store,
     save_snapshot,
-    save_state,
     snapshot_holds,
+    state_paths,
 )
 
 if TYPE_CHECKING:
-    from cardgen.changes import Changes
+    from cardgen.changes import Changes, Planner
     from cardgen.vault import NoteBuild
-
 
 
 @dataclass
@@ -85,68 +88,61 @@ class BuildReport:
         return d
 
 
-def _keep_last_good(rel: str, state: State, fresh: list[StoredCard], notes: dict[str, StoredNote],
-                    report: BuildReport) -> None:
-    """A note that cannot be read now (half-saved, broken) keeps the cards of its last good build."""
-    from cardgen.vault import current
+def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Planner, report: BuildReport,
+             present: set[str], progress: Callable[[int, int], None] | None) -> None:
+    """Hand each changed note's cards to the planner, remember what to replay of each note, report the rest."""
+    from cardgen.state import NoteRecord
 
-    previous = state.notes.get(rel)
-    if previous is None or any(k not in state.cards for k in previous.keys):
-        return
-    fresh.extend(current(state.cards[k]) for k in previous.keys)
-    notes[rel] = previous
-    report.diagnostics.append(Diagnostic(rel, 1, f"kept its {len(previous.keys)} cards from the last good build"))
-
-
-def _collect(built: Iterable[NoteBuild], total: int, state: State, report: BuildReport,
-             progress: Callable[[int, int], None] | None) -> tuple[list[StoredCard], dict[str, StoredNote]]:
-    """The cards of every note that built, and what to remember of each note; the rest is reported."""
-    fresh: list[StoredCard] = []
-    notes: dict[str, StoredNote] = {}
-    owner: dict[str, str] = {}
+    records = planner.records
     for i, nb in enumerate(built):
         rel = nb.rel
-        report.diagnostics.extend(nb.diagnostics)
         if progress:
             progress(i + 1, total)
+        if nb.cached:
+            record = records[rel]
+            nb.diagnostics, nb.video = [Diagnostic(rel, **d) for d in record.diagnostics], record.video
+            report.cached += 1
+            planner.unchanged(rel, len(record.keys))
+            _count_note(report, rel, nb.video, record.unlinked)
+            report.diagnostics.extend(nb.diagnostics)
+            continue
+        report.diagnostics.extend(nb.diagnostics)
         if nb.skipped:
             report.skipped.append(rel)
+            planner.gone(rel)
             continue
-        if not nb.ok:
+        if not nb.ok:  # half-saved or broken: the note keeps the cards of its last good build
             report.failed.append(rel)
-            _keep_last_good(rel, state, fresh, notes, report)
+            kept = records[rel].keys if rel in records else []
+            if kept:
+                planner.unchanged(rel, len(kept))
+                report.diagnostics.append(Diagnostic(rel, 1, f"kept its {len(kept)} cards from the last good build"))
             continue
-        clash = _first_clash(nb.cards, owner)
+        previous = planner.previous(nb.cards)
+        clash = planner.clash(rel, nb.cards, previous, present)
         if clash is not None:
-            report.diagnostics.append(Diagnostic(rel, clash.line, (
-                f"card identity {clash.key!r} is already used by {owner.get(clash.key, rel)}; give one of the "
+            card, holder = clash
+            report.diagnostics.append(Diagnostic(rel, card.line, (
+                f"card identity {card.key!r} is already used by {holder}; give one of the "
                 "notes a different 'id:' in its frontmatter (this note was left out)"), "error"))
             report.failed.append(rel)
             continue
-        report.notes += 1
-        report.cached += nb.cached
-        if not nb.cards and not nb.cached:
+        if not nb.cards:
             report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
                                                          "no callout and no timestamped sentence"))
-        if not nb.video:
-            report.notes_without_video.append(rel)
-            report.cards_without_link += sum(1 for c in nb.cards if "watch?v=" not in c.fields[3])
-        for card in nb.cards:
-            owner[card.key] = f"{rel}:{card.line}"
-        fresh.extend(nb.cards)
-        notes[rel] = StoredNote(nb.hash, [c.key for c in nb.cards], nb.video,
-                                [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics])
-    return fresh, notes
+        planner.note(rel, nb.cards, previous)
+        unlinked = sum(1 for c in nb.cards if "watch?v=" not in c.fields[3])
+        store.save_note(rel, NoteRecord(nb.hash, nb.video, [{"line": d.line, "message": d.message, "level": d.level}
+                                                            for d in nb.diagnostics], [c.key for c in nb.cards],
+                                        unlinked))
+        _count_note(report, rel, nb.video, unlinked)
 
 
-def _first_clash(cards: list[StoredCard], owner: dict[str, str]) -> StoredCard | None:
-    """The first card whose key another card (of this note or an earlier one) already has."""
-    seen: set[str] = set()
-    for card in cards:
-        if card.key in owner or card.key in seen:
-            return card
-        seen.add(card.key)
-    return None
+def _count_note(report: BuildReport, rel: str, video: str | None, unlinked: int) -> None:
+    report.notes += 1
+    if not video:
+        report.notes_without_video.append(rel)
+        report.cards_without_link += unlinked
 
 
 def _file_stem(name: str) -> str:
@@ -163,19 +159,22 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
     if not opts.notes_dir.is_dir():
         raise CardgenError(f"notes folder {opts.notes_dir} does not exist")
     root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
-    out = opts.out_dir / f"{_file_stem(root)}.apkg"
-    state_path = opts.out_dir / f"{_file_stem(root)}.cardgen.json"
+    stem = _file_stem(root)
+    out = opts.out_dir / f"{stem}.apkg"
     try:
-        if opts.dry_run:
-            return _build(opts, extractors, root, out, state_path, progress)
+        if opts.dry_run:  # on a consistent copy of the state, thrown away after
+            with tempfile.TemporaryDirectory(prefix="cardgen-dry-run-") as scratch:
+                copy_state(opts.out_dir, Path(scratch), stem)
+                return _build(opts, extractors, root, out, stem, Path(scratch), progress)
         with build_lock(opts.out_dir, opts.wait):
-            return _build(opts, extractors, root, out, state_path, progress)
-    except OSError as e:  # a full disk, a read-only folder: every write is atomic, so nothing is lost
-        raise PackageError(f"could not write to {opts.out_dir} ({e.strerror or e}); "
+            return _build(opts, extractors, root, out, stem, opts.out_dir, progress)
+    except (OSError, sqlite3.OperationalError) as e:  # a full disk, a read-only folder: every write is
+        # atomic (a file replaced whole, or one SQLite transaction), so nothing is lost
+        raise PackageError(f"could not write to {opts.out_dir} ({getattr(e, 'strerror', None) or e}); "
                            "the previous deck and state are unchanged") from None
 
 
-def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, state_path: Path,
+def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, stem: str, state_root: Path,
            progress: Callable[[int, int], None] | None) -> BuildReport:
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
     vault = opts.vault or opts.notes_dir.resolve().name
@@ -184,7 +183,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
     stats = {rel: _stat(opts.notes_dir / rel) for rel in paths}  # before reading: a later edit shows next time
-    snapshot_path = state_path.with_name(state_path.name.replace(".json", ".snapshot.json"))
+    snapshot_path = state_paths(state_root, stem)[0].with_suffix(".snapshot.json")
     snap = load_snapshot(snapshot_path)
     snapshot_key = _fingerprint(config, templates_hash)
     if snapshot_holds(snap, snapshot_key, stats, out, now):
@@ -192,44 +191,78 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         return _unchanged(snap, opts.dry_run)
 
     # the parser, extractors and packager are imported only now: the no-change answer above needs none
+    from cardgen.apkg.collection import create_collection, write_col
     from cardgen.apkg.package import write_apkg
-    from cardgen.changes import plan
+    from cardgen.changes import Planner
     from cardgen.ids import note_keys
+    from cardgen.legacy import legacy_files, migrate_legacy
     from cardgen.vault import build_notes
 
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
-    state, damaged = load_state(state_path)
-    if damaged:
-        report.diagnostics.append(Diagnostic(str(state_path), 1, damaged))
-    elif out.exists() and not state_path.exists() and not state_path.with_name(state_path.name + ".bak").exists():
-        report.diagnostics.append(Diagnostic(str(state_path), 1, (
-            "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
-            "made in Anki may be overwritten once)")))
-    cache = state if state.config == config else None
-    built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, vault, cache, opts.jobs)
-    fresh, notes = _collect(built, len(paths), state, report, progress)
-    report.cards = {name: sum(1 for c in fresh if c.extractor == name) for name in extractors}
-
-    cards, changes = plan(fresh, state, root, now, opts.retire_days)
-    _report_changes(report, changes, fresh, state)
-    templates_mod = state.templates_mod if state.templates == templates_hash else max(now, state.templates_mod + 1)
-    package = _fingerprint([(c.guid, c.fp, c.mod) for c in cards], templates_hash)
-    new_state = State(config=config, templates=templates_hash, templates_mod=templates_mod, package=package,
-                      cards={c.key: c for c in cards}, notes=notes)
-    if opts.dry_run:
-        return report
-    if package != state.package or not out.exists():
-        stamp = max([templates_mod, *(c.mod for c in cards)])
-        write_apkg(cards, out, templates, stamp)
-        report.written = True
-    save_state(new_state, state_path)
-    retired = [c.retired for c in cards if c.retired is not None]
+    snapshot_path.unlink(missing_ok=True)  # from here on the snapshot would vouch for a deck being replaced
+    store, damaged = open_store(state_root, stem, create_collection)
+    try:
+        store.conn.execute("BEGIN IMMEDIATE")
+        if damaged:
+            report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, damaged))
+        if not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists():
+            report.diagnostics.append(Diagnostic(str(out), 1, (
+                "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
+                "made in Anki may be overwritten once)")))
+        records = store.notes()
+        hashes = {rel: r.hash for rel, r in records.items()} if store.get("config") == config else {}
+        # a note whose size and time are those the last build saw is not even read again
+        same = {rel for rel in hashes if snap and snap.key == snapshot_key and snap.files.get(rel) == stats.get(rel)
+                and stats[rel][0] < snap.written_ns - RACY_NS}
+        planner = Planner(store, records, root, now, opts.retire_days)
+        present = set(paths)
+        for rel in records:
+            if rel not in present:
+                planner.gone(rel)
+        built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same, extractors, root, vault, opts.jobs)
+        _collect(built, len(paths), store, planner, report, present, progress)
+        changes = planner.finish()
+        _report_changes(report, changes, planner, store, extractors)
+        dirty = planner.dirty
+        if store.get("templates") != templates_hash:
+            store.put("templates_mod", max(now, store.get("templates_mod", 0) + 1))
+            dirty = True
+        if dirty:
+            stamp = max(store.get("templates_mod", 0), store.get("stamp", 0), planner.latest)
+            store.put("stamp", stamp)
+            write_col(store.conn, templates, store.decks(), stamp)
+        store.put("config", config)
+        store.put("templates", templates_hash)
+        if dirty:
+            store.put("packaged", None)  # until the .apkg is written: a crash in between repackages
+        if opts.dry_run:
+            store.conn.execute("ROLLBACK")
+            return report
+        checkpoint()
+        store.conn.execute("COMMIT")
+        checkpoint()
+        for old in legacy_files(opts.out_dir, stem):
+            old.unlink()
+        if dirty or not out.exists() or store.get("packaged") != _deck_stat(out):
+            report.written = write_apkg(state_paths(state_root, stem)[1], out)
+            store.put("packaged", _deck_stat(out))
+        pending = store.conn.execute(
+            "SELECT min(retired) FROM cards WHERE retired IS NOT NULL").fetchone()[0]
+    finally:
+        store.conn.close()
     save_snapshot(Snapshot(
         key=snapshot_key, written_ns=time.time_ns(),
-        next_prune=min(retired) + opts.retire_days * 86400 + 1 if retired else None,
+        next_prune=pending + opts.retire_days * 86400 + 1 if pending is not None else None,
         files={rel: stats[rel] for rel in paths if stats[rel]}, out=file_stat(out),
         report=asdict(report)), snapshot_path)
     return report
+
+
+def _deck_stat(out: Path) -> str | None:
+    try:
+        return json.dumps(file_stat(out))
+    except OSError:
+        return None
 
 
 @functools.cache
@@ -262,19 +295,14 @@ def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
     return report
 
 
-def _report_changes(report: BuildReport, changes: Changes, fresh: list[StoredCard], state: State) -> None:
-    report.changes = {"new": len(changes.new), "updated": len(changes.updated), "unchanged": len(changes.unchanged),
+def _report_changes(report: BuildReport, changes: Changes, planner: Planner, store: Store,
+                    extractors: tuple[str, ...]) -> None:
+    report.cards = {name: 0 for name in extractors} | store.counts_by_extractor()
+    report.changes = {"new": len(changes.new), "updated": len(changes.updated), "unchanged": changes.unchanged,
                       "reattached": len(changes.reattached), "retired": len(changes.retired),
-                      "still_retired": len(changes.still_retired), "pruned": len(changes.pruned)}
-    note_of = {c.key: c.note for c in fresh}
-    for kind in ("new", "updated", "unchanged"):
-        for key in getattr(changes, kind):
-            counts = report.per_note.setdefault(note_of[key], {})
-            counts[kind] = counts.get(kind, 0) + 1
-    for key in changes.retired:
-        counts = report.per_note.setdefault(state.cards[key].note, {})
-        counts["retired"] = counts.get("retired", 0) + 1
+                      "still_retired": changes.still_retired, "pruned": len(changes.pruned)}
+    report.per_note = {note: counts for note, counts in sorted(planner.per_note.items()) if counts}
     for r in changes.reattached:
         report.reattached.append({"card": r.new_key, "was": r.old_key, "why": r.reason})
-    for key, message in changes.conflicts:
-        report.diagnostics.append(Diagnostic(note_of[key], 1, message))
+    for _key, note, message in changes.conflicts:
+        report.diagnostics.append(Diagnostic(note, 1, message))

@@ -1,17 +1,26 @@
-"""Build state kept next to the deck: per card its GUID, content fingerprint and change time.
+"""Build state kept next to the deck, so a rebuild touches only what changed.
 
-One JSON file, written atomically, with the previous version kept as ``.bak``. A damaged or
-missing file degrades to a full rebuild with a warning: GUIDs derive from card keys, so cards
+Two SQLite files in ``<out>/.cardgen/``, changed together in one transaction (SQLite commits
+attached databases atomically), so a crash leaves both as they were before the build:
+
+- ``<deck>.state.db``: per note its hash and diagnostics, per card its key, GUID, content
+  fingerprint, change time and where its Anki note lives. No card content.
+- ``<deck>.anki2``: the collection that goes into the .apkg, patched note by note. It is the only
+  copy of the cards' content, which is what lets a one-note edit cost one note.
+
+A damaged state degrades to a full rebuild with a warning: GUIDs derive from card keys, so cards
 keep their identities even then (only re-attachments of reworded cards depend on the state).
 Nothing is ever written into the notes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sqlite3
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +28,29 @@ import orjson
 
 from cardgen.faults import checkpoint
 
-VERSION = 1
+VERSION = 2
+STATE_DIR = ".cardgen"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notes(
+    rel TEXT PRIMARY KEY, hash TEXT NOT NULL, video TEXT, diagnostics BLOB NOT NULL,
+    keys BLOB NOT NULL, unlinked INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cards(
+    key TEXT PRIMARY KEY, note TEXT NOT NULL, pos INTEGER NOT NULL, extractor TEXT NOT NULL,
+    kind TEXT NOT NULL, deck TEXT NOT NULL, line INTEGER NOT NULL, moments BLOB NOT NULL, video TEXT,
+    guid TEXT NOT NULL UNIQUE, fp TEXT NOT NULL, mod INTEGER NOT NULL, retired INTEGER,
+    nid INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS cards_by_deck ON cards(deck);
+CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT NULL;
+"""
+# the columns of a stored card, in the order ``Previous`` takes them
+_PREV = "key, note, extractor, kind, deck, line, moments, video, guid, fp, mod, retired, nid"
 
 
 @dataclass(slots=True)
 class StoredCard:
-    """A card as packaged: its identity bookkeeping and the content needed to package it again."""
+    """A card as packaged: its identity bookkeeping and its content."""
 
     key: str
     note: str  # vault-relative path of the source note
@@ -40,80 +66,170 @@ class StoredCard:
     fp: str = ""  # fingerprint of kind, deck, tags and fields
     mod: int = 0  # when the content last changed: what Anki compares on import
     retired: int | None = None  # when the source disappeared
+    nid: int = 0  # its Anki note's id in the kept collection
 
     def fingerprint(self) -> str:
         return hashlib.sha1(orjson.dumps([self.kind, self.deck, sorted(self.tags), self.fields])).hexdigest()
 
 
 @dataclass(slots=True)
-class StoredNote:
-    hash: str  # of the note's bytes and everything else that shapes its cards
-    keys: list[str]
+class Previous:
+    """What the state remembers of a card (content lives in the collection)."""
+
+    key: str
+    note: str
+    extractor: str
+    kind: str
+    deck: str
+    line: int
+    moments: bytes
     video: str | None
-    diagnostics: list[dict[str, Any]]  # line, message, level: replayed when the note is cached
+    guid: str
+    fp: str
+    mod: int
+    retired: int | None
+    nid: int
 
 
-@dataclass
-class State:
-    config: str = ""  # fingerprint of the settings and version that shape cards
-    templates: str = ""
-    templates_mod: int = 0
-    package: str = ""  # fingerprint of what the last written package holds
-    cards: dict[str, StoredCard] = field(default_factory=dict)
-    notes: dict[str, StoredNote] = field(default_factory=dict)
+@dataclass(slots=True)
+class NoteRecord:
+    hash: str  # of the note's key and bytes
+    video: str | None
+    diagnostics: list[dict[str, Any]]  # line, message, level: replayed when the note is not re-read
+    keys: list[str]  # of its cards, in order
+    unlinked: int  # cards with no video link
 
 
-def _from_json(data: dict[str, Any]) -> State:
-    if data.get("version") != VERSION:
-        raise ValueError(f"state version {data.get('version')!r}, expected {VERSION}")
-    return State(
-        config=data["config"], templates=data["templates"], templates_mod=int(data["templates_mod"]),
-        package=data["package"],
-        cards={k: StoredCard(**c) for k, c in data["cards"].items()},
-        notes={k: StoredNote(**n) for k, n in data["notes"].items()})
+class Store:
+    """The state database with the kept collection attached as ``pkg``."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    # -- meta
+    def get(self, name: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return default if row is None else row[0]
+
+    def put(self, name: str, value: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES(?,?)", (name, value))
+
+    # -- notes
+    def notes(self) -> dict[str, NoteRecord]:
+        return {rel: NoteRecord(h, video, orjson.loads(diagnostics), orjson.loads(keys), unlinked)
+                for rel, h, video, diagnostics, keys, unlinked in self.conn.execute("SELECT * FROM notes")}
+
+    def save_note(self, rel: str, rec: NoteRecord) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO notes VALUES(?,?,?,?,?,?)",
+                          (rel, rec.hash, rec.video, orjson.dumps(rec.diagnostics), orjson.dumps(rec.keys),
+                           rec.unlinked))
+
+    def drop_note(self, rel: str) -> None:
+        self.conn.execute("DELETE FROM notes WHERE rel=?", (rel,))
+
+    # -- cards
+    def previous(self, keys: list[str]) -> dict[str, Previous]:
+        found: dict[str, Previous] = {}
+        for i in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
+            chunk = keys[i:i + 500]
+            sql = f"SELECT {_PREV} FROM cards WHERE key IN ({','.join('?' * len(chunk))})"
+            found.update((row[0], Previous(*row)) for row in self.conn.execute(sql, chunk))
+        return found
+
+    def guid_taken(self, guid: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM cards WHERE guid=?", (guid,)).fetchone() is not None
+
+    def has_cards(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
+
+    def save_card(self, c: StoredCard, pos: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          (c.key, c.note, pos, c.extractor, c.kind, c.deck, c.line, orjson.dumps(c.moments),
+                           c.video, c.guid, c.fp, c.mod, c.retired, c.nid))
+
+    def drop_card(self, key: str) -> None:
+        self.conn.execute("DELETE FROM cards WHERE key=?", (key,))
+
+    def retired_before(self, when: int) -> list[Previous]:
+        return [Previous(*row) for row in self.conn.execute(
+            f"SELECT {_PREV} FROM cards WHERE retired IS NOT NULL AND retired < ? ORDER BY key", (when,))]
+
+    def count_retired(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM cards WHERE retired IS NOT NULL").fetchone()[0]
+
+    def counts_by_extractor(self) -> dict[str, int]:
+        return dict(self.conn.execute(
+            "SELECT extractor, count(*) FROM cards WHERE retired IS NULL GROUP BY extractor"))
+
+    def decks(self) -> list[str]:
+        return [d for (d,) in self.conn.execute("SELECT DISTINCT deck FROM cards ORDER BY deck")]
+
+    def next_nid(self, floor: int) -> int:
+        return max(floor, self.get("next_nid", 0))
+
+    def prev_card(self, prev: Previous) -> StoredCard:
+        """A stored card whole again: bookkeeping from the state, content from the collection."""
+        row = self.conn.execute("SELECT tags, flds FROM pkg.notes WHERE id=?", (prev.nid,)).fetchone()
+        tags, flds = row if row else ("", "")
+        return StoredCard(key=prev.key, note=prev.note, extractor=prev.extractor, kind=prev.kind, deck=prev.deck,
+                          tags=tags.split(), fields=flds.split("\x1f"), moments=orjson.loads(prev.moments),
+                          line=prev.line, video=prev.video, guid=prev.guid, fp=prev.fp, mod=prev.mod,
+                          retired=prev.retired, nid=prev.nid)
 
 
-def load_state(path: Path) -> tuple[State, str | None]:
-    """The saved state, else the backup, else an empty one; with a warning when one was damaged."""
-    problems = []
-    for candidate in (path, path.with_name(path.name + ".bak")):
-        if not candidate.exists():
-            continue
-        try:
-            state = _from_json(orjson.loads(candidate.read_bytes()))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            problems.append(f"{candidate.name} is damaged ({str(e)[:80]})")
-            continue
-        if problems:
-            return state, "; ".join(problems) + f"; using {candidate.name}"
-        return state, None
-    if problems:
-        return State(), "; ".join(problems) + "; rebuilding everything (cards keep their identities)"
-    return State(), None
+def state_paths(out_dir: Path, stem: str) -> tuple[Path, Path]:
+    folder = out_dir / STATE_DIR
+    return folder / f"{stem}.state.db", folder / f"{stem}.anki2"
 
 
-def save_state(state: State, path: Path) -> None:
-    """Write atomically; the previous state stays as ``.bak``."""
-    data = {"version": VERSION, "config": state.config, "templates": state.templates,
-            "templates_mod": state.templates_mod, "package": state.package,
-            "cards": state.cards, "notes": state.notes}  # orjson writes the dataclasses itself
-    _write_atomic(path, orjson.dumps(data), keep_backup=True)
+def _connect(db: Path, collection: Path, create_collection: Any) -> sqlite3.Connection:
+    fresh = not collection.exists()
+    if fresh:
+        create_collection(collection)
+    conn = sqlite3.connect(db, isolation_level=None)  # transactions are begun and ended explicitly
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")  # a rollback journal: attached files commit atomically
+        conn.execute("ATTACH DATABASE ? AS pkg", (str(collection),))
+        conn.executescript(_SCHEMA)
+        conn.execute("SELECT count(*) FROM pkg.col").fetchone()  # a damaged file fails on its first read
+        version = conn.execute("SELECT value FROM meta WHERE name='version'").fetchone()
+        has_cards = conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
+        if has_cards and (version is None or fresh):
+            raise sqlite3.DatabaseError("the collection or the version is missing")
+        if version is not None and version[0] != VERSION:
+            raise sqlite3.DatabaseError(f"state version {version[0]!r}, expected {VERSION}")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('version', ?)", (VERSION,))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
-def _write_atomic(path: Path, text: bytes, keep_backup: bool = False) -> None:
+def open_store(out_dir: Path, stem: str, create_collection: Any) -> tuple[Store, str | None]:
+    """The state of the last build; a damaged one is set aside, with a warning, for a fresh one."""
+    db, collection = state_paths(out_dir, stem)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return Store(_connect(db, collection, create_collection)), None
+    except sqlite3.DatabaseError as e:
+        for path in (db, collection):
+            for leftover in (path, path.with_name(path.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+        return Store(_connect(db, collection, create_collection)), (
+            f"the build state was damaged ({str(e)[:80]}); rebuilt everything (cards keep their identities)")
+
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text[: len(text) // 2])
-            checkpoint()  # half written
-            f.write(text[len(text) // 2:])
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         checkpoint()
-        if keep_backup and path.exists():
-            os.replace(path, path.with_name(path.name + ".bak"))
-            checkpoint()  # between the two renames: only the backup exists
         os.replace(tmp, path)
         checkpoint()
     finally:
@@ -123,14 +239,14 @@ def _write_atomic(path: Path, text: bytes, keep_backup: bool = False) -> None:
 
 # -- the no-change fast path ------------------------------------------------------------------
 # A scheduled rebuild usually finds nothing changed. The snapshot lets it say so from file
-# sizes and modification times alone, without reading the notes or the full state.
+# sizes and modification times alone, without reading the notes or opening the state.
 
 RACY_NS = 2_000_000_000  # a file modified this close to the snapshot may have changed unseen
 
 
 @dataclass
 class Snapshot:
-    key: str  # config, templates and package fingerprints: any change means a real build
+    key: str  # config and templates fingerprints: any change means a real build
     written_ns: int
     next_prune: int | None  # when a retired card is due to leave the deck
     files: dict[str, list[int]]  # vault-relative path -> [mtime_ns, size]
@@ -165,4 +281,15 @@ def load_snapshot(path: Path) -> Snapshot | None:
 
 
 def save_snapshot(snap: Snapshot, path: Path) -> None:
-    _write_atomic(path, orjson.dumps(snap))
+    write_atomic(path, orjson.dumps(snap))
+
+
+def copy_state(out_dir: Path, into: Path, stem: str) -> None:
+    """A consistent copy of the state (SQLite's backup: never half a transaction), for a dry run."""
+    for src, dst in zip(state_paths(out_dir, stem), state_paths(into, stem), strict=True):
+        if not src.exists():
+            return
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as a, \
+                contextlib.closing(sqlite3.connect(dst)) as b:
+            a.backup(b)

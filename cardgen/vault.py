@@ -6,7 +6,6 @@ import hashlib
 import multiprocessing
 import re
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -16,7 +15,7 @@ from cardgen.extract import run_extractors
 from cardgen.faults import checkpoint
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
-from cardgen.state import State, StoredCard
+from cardgen.state import StoredCard
 
 MAX_NOTE_BYTES = 10 * 1024 * 1024  # a note is a page of study notes; bigger is a mistake or a dump
 
@@ -82,37 +81,29 @@ class NoteBuild:
     hash: str = ""
     ok: bool = False
     skipped: bool = False
-    cached: bool = False
-    key: str = ""
-    data: bytes | None = None  # read but not yet parsed
+    cached: bool = False  # its bytes did not change: its cards are the state's
 
 
-def read_note(notes_dir: Path, rel: str, key: str, state: State | None) -> NoteBuild:
-    """Read one note; from the cache when its bytes did not change, else with ``data`` to parse."""
+def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, extractors: tuple[str, ...],
+               root: str, vault: str) -> NoteBuild:
+    """Read one note and, unless its bytes hash to ``known_hash``, parse and extract it. Never raises:
+    problems become diagnostics."""
     result = NoteBuild(rel)
     try:
+        checkpoint()
         data = read_note_bytes(notes_dir / rel, rel)
-    except NoteError as e:
-        result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
-        return result
-    result.hash = hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
-    if state is None or not _from_cache(result, state):
-        result.data, result.key = data, key
-    return result
-
-
-def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str, vault: str) -> NoteBuild:
-    """Parse and extract a note read by ``read_note``. Never raises: problems become diagnostics."""
-    rel, data, result.data = result.rel, result.data, None
-    if data is None:
-        return result
-    try:
-        note, result.diagnostics = parse_note(rel, decode_note(data, rel), result.key)
+        result.hash = hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
+        if result.hash == known_hash:
+            result.ok = result.cached = True
+            return result
+        note, result.diagnostics = parse_note(rel, decode_note(data, rel), key)
         if note is None:
             result.skipped = True
             return result
         result.video = note.video
         result.cards = stored_cards(run_extractors(note, extractors), note, root, vault)
+        for card in result.cards:  # here, in the worker processes, rather than in the parent
+            card.fp = card.fingerprint()
         result.ok = True
     except NoteError as e:
         result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
@@ -124,45 +115,39 @@ def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str, vault:
     return result
 
 
-def _parse_job(job: tuple[NoteBuild, tuple[str, ...], str, str]) -> NoteBuild:
-    return parse_read(*job)
+_job: tuple[Path, dict[str, str], dict[str, str], tuple[str, ...], str, str] | None = None  # set before forking
 
 
-PARALLEL_FROM = 64  # notes to parse; below this, starting worker processes costs more than it saves
+def _build_job(rel: str) -> NoteBuild:
+    assert _job is not None
+    notes_dir, keys, hashes, extractors, root, vault = _job
+    return build_note(notes_dir, rel, keys[rel], hashes.get(rel), extractors, root, vault)
 
 
-def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], extractors: tuple[str, ...], root: str,
-                vault: str, state: State | None, jobs: int) -> Iterator[NoteBuild]:
-    """Every note read, parsed and extracted, in ``paths`` order; parsing spread over ``jobs`` processes."""
-    read = []
+PARALLEL_FROM = 64  # notes; below this, starting worker processes costs more than it saves
+
+
+def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], hashes: dict[str, str], same: set[str],
+                extractors: tuple[str, ...], root: str, vault: str, jobs: int) -> Iterator[NoteBuild]:
+    """Every note in ``paths`` order: those in ``same`` as they were, the others read and, when their
+    bytes changed since ``hashes``, parsed and extracted, spread over ``jobs`` processes. Results
+    stream: memory stays flat however big the vault."""
+    pending = [rel for rel in paths if rel not in same]
+    if jobs <= 1 or len(pending) < PARALLEL_FROM:
+        built: Iterator[NoteBuild] = (build_note(notes_dir, rel, keys[rel], hashes.get(rel), extractors, root, vault)
+                                      for rel in pending)
+        yield from _merge(paths, same, built)
+        return
+    global _job
+    _job = (notes_dir, keys, hashes, extractors, root, vault)  # the workers inherit it: only paths are sent
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from _merge(paths, same, pool.imap(
+                _build_job, pending, chunksize=max(1, min(64, len(pending) // (jobs * 16)))))
+    finally:
+        _job = None
+
+
+def _merge(paths: list[str], same: set[str], built: Iterator[NoteBuild]) -> Iterator[NoteBuild]:
     for rel in paths:
-        checkpoint()
-        read.append(read_note(notes_dir, rel, keys[rel], state))
-    pending = [r for r in read if r.data is not None]
-    if jobs > 1 and len(pending) >= PARALLEL_FROM:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            parsed = dict(zip((r.rel for r in pending),
-                              pool.map(_parse_job, [(r, extractors, root, vault) for r in pending],
-                                       chunksize=max(1, len(pending) // (jobs * 8))), strict=True))
-        yield from (parsed.get(r.rel, r) for r in read)
-    else:
-        yield from (parse_read(r, extractors, root, vault) for r in read)
-
-
-def _from_cache(result: NoteBuild, state: State) -> bool:
-    """Fill ``result`` from the previous build when the note's bytes did not change."""
-    cached = state.notes.get(result.rel)
-    if cached is None or cached.hash != result.hash or any(k not in state.cards for k in cached.keys):
-        return False
-    result.cards = [current(state.cards[k]) for k in cached.keys]
-    result.diagnostics = [Diagnostic(result.rel, **d) for d in cached.diagnostics]
-    result.video, result.ok, result.cached = cached.video, True, True
-    return True
-
-
-def current(stored: StoredCard) -> StoredCard:
-    """A copy of a stored card to package again (the constructor: far cheaper than copy or replace)."""
-    c = stored
-    return StoredCard(key=c.key, note=c.note, extractor=c.extractor, kind=c.kind, deck=c.deck, tags=c.tags,
-                      fields=c.fields, moments=c.moments, line=c.line, video=c.video, guid=c.guid, fp=c.fp,
-                      mod=c.mod, retired=None)
+        yield NoteBuild(rel, ok=True, cached=True) if rel in same else next(built)

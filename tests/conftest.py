@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 
@@ -54,9 +55,13 @@ def vault(tmp_path: Path) -> Vault:
 
 
 def read_apkg(path: Path) -> list[dict]:
-    """Notes of a genanki package: guid, notetype, mod, tags, fields by name, deck; in package order."""
+    """Notes of a package: guid, notetype, mod, tags, fields by name, deck; in package order."""
     with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory() as tmp:
-        db = sqlite3.connect(z.extract("collection.anki2", tmp))
+        assert z.read("meta") == b"\x08\x03", "the package declares collection.anki21b"
+        collection = Path(tmp) / "collection.anki2"
+        collection.write_bytes(zstandard.ZstdDecompressor().decompress(z.read("collection.anki21b"),
+                                                                       max_output_size=1 << 31))
+        db = sqlite3.connect(collection)
         try:
             models_json, decks_json = db.execute("select models, decks from col").fetchone()
             models = {int(k): m for k, m in json.loads(models_json).items()}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import sqlite3
 import threading
 
 import pytest
 from conftest import T0
 
+import cardgen.changes
 import cardgen.pipeline
 import cardgen.vault
 from cardgen.errors import CardgenError
@@ -34,8 +38,8 @@ The Japanese probe IKAROS first proved interplanetary solar sailing in 2010 <a c
 
 
 def mods(vault) -> dict[str, int]:
-    state = json.loads((vault.out / "notes.cardgen.json").read_text())
-    return {k: c["mod"] for k, c in state["cards"].items()}
+    with contextlib.closing(sqlite3.connect(vault.out / ".cardgen" / "notes.state.db")) as db:
+        return dict(db.execute("SELECT key, mod FROM cards"))
 
 
 def guid_of(vault, needle: str, notetype: str = "") -> str:
@@ -58,7 +62,7 @@ def test_same_cards_give_identical_bytes_even_without_state(vault):
     vault.write("sails.md", NOTE)
     vault.build(T0)
     before = (vault.out / "notes.apkg").read_bytes()
-    (vault.out / "notes.cardgen.json").unlink()
+    shutil.rmtree(vault.out / ".cardgen")
     (vault.out / "notes.apkg").unlink()
     vault.build(T0)
     assert (vault.out / "notes.apkg").read_bytes() == before
@@ -178,9 +182,7 @@ def test_damaged_state_rebuilds_with_a_warning_and_same_identities(vault):
     vault.write("sails.md", NOTE)
     vault.build(T0)
     before = {c["guid"] for c in vault.cards()}
-    for name in ("notes.cardgen.json", "notes.cardgen.json.bak"):
-        if (vault.out / name).exists():
-            (vault.out / name).write_text("{ not json")
+    (vault.out / ".cardgen" / "notes.state.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
     report = vault.build(T0 + 100)
     assert any("damaged" in d.message for d in report.warnings)
     assert {c["guid"] for c in vault.cards()} == before
@@ -190,23 +192,30 @@ def test_missing_state_next_to_a_deck_rebuilds_with_a_warning(vault):
     vault.write("sails.md", NOTE)
     vault.build(T0)
     before = {c["guid"] for c in vault.cards()}
-    for name in ("notes.cardgen.json", "notes.cardgen.json.bak", "notes.cardgen.snapshot.json"):
-        (vault.out / name).unlink(missing_ok=True)
+    shutil.rmtree(vault.out / ".cardgen")
     report = vault.build(T0 + 100)
     assert any("no build state next to the deck" in d.message for d in report.warnings)
     assert {c["guid"] for c in vault.cards()} == before
 
 
-def test_damaged_state_falls_back_to_the_backup(vault):
-    path = vault.write("sails.md", NOTE)
+def test_the_json_state_of_cardgen_0_1_is_taken_over(vault):
+    """A card re-attached under 0.1 kept a GUID only its JSON state knew: it must not come back as a twin."""
+    vault.write("sails.md", NOTE)
     vault.build(T0)
-    path.write_text(path.read_text().replace("## Missions", "## Missions So Far"))
-    vault.build(T0 + 100)  # re-attached: this identity lives only in the state
-    guid = guid_of(vault, "<b>Missions So Far</b>?")
-    (vault.out / "notes.cardgen.json").write_text("{ truncated")
-    report = vault.build(T0 + 200)
-    assert any("using notes.cardgen.json.bak" in d.message for d in report.warnings)
-    assert guid_of(vault, "<b>Missions So Far</b>?") == guid
+    cards = {c["fields"].get("Front", c["fields"].get("Text")): c for c in vault.cards()}
+    missions = next(c for q, c in cards.items() if "<b>Missions</b>" in q)
+    shutil.rmtree(vault.out / ".cardgen")
+    legacy = {"version": 1, "config": "old", "templates": "", "templates_mod": 0, "package": "", "notes": {},
+              "cards": {"sails#headings#missions": {
+                  "key": "sails#headings#missions", "note": "sails.md", "extractor": "headings", "kind": "basic",
+                  "deck": "notes", "tags": missions["tags"], "fields": list(missions["fields"].values()),
+                  "moments": [245], "line": 14, "video": "Sa1LpRz0-Qk", "guid": "inherited-guid", "fp": "x",
+                  "mod": T0, "retired": None}}}
+    (vault.out / "notes.cardgen.json").write_text(json.dumps(legacy))
+    report = vault.build(T0 + 100)
+    assert not report.warnings
+    assert guid_of(vault, "<b>Missions</b>?") == "inherited-guid"
+    assert not (vault.out / "notes.cardgen.json").exists()
 
 
 def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
@@ -224,11 +233,11 @@ def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
 def test_dry_run_reports_and_writes_nothing(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
-    files = {p.name: p.read_bytes() for p in vault.out.iterdir()}
+    files = {p: p.read_bytes() for p in vault.out.rglob("*") if p.is_file()}
     path.write_text(path.read_text().replace("strikes.", "hits."))
     report = vault.build(T0 + 100, dry_run=True)
     assert report.dry_run and report.changes["updated"] == 1
-    assert {p.name: p.read_bytes() for p in vault.out.iterdir()} == files
+    assert {p: p.read_bytes() for p in vault.out.rglob("*") if p.is_file()} == files
 
 
 def test_a_second_build_waits_then_gives_up_with_a_clear_message(vault):
@@ -256,8 +265,8 @@ def test_nothing_changed_is_told_from_file_times_without_reading_notes(vault, mo
     path = vault.write("sails.md", NOTE)
     os.utime(path, ns=(1_600_000_000 * 10**9, 1_600_000_000 * 10**9))  # saved long before the build
     first = vault.build(T0)
-    monkeypatch.setattr(cardgen.pipeline, "load_state", lambda *a: pytest.fail("read the state"))
-    monkeypatch.setattr(cardgen.vault, "read_note", lambda *a: pytest.fail("read a note"))
+    monkeypatch.setattr(cardgen.pipeline, "open_store", lambda *a: pytest.fail("read the state"))
+    monkeypatch.setattr(cardgen.vault, "read_note_bytes", lambda *a: pytest.fail("read a note"))
     again = vault.build(T0 + 100)
     assert again.changes["unchanged"] == 5 and not again.written
     assert again.cards == first.cards and again.diagnostics == first.diagnostics
@@ -270,8 +279,8 @@ def test_a_file_saved_just_before_the_snapshot_is_not_trusted(vault, monkeypatch
     vault.write("sails.md", NOTE)  # mtime = now: within the racy window of the build below
     vault.build(T0)
     parsed = []
-    real = cardgen.vault.read_note
-    monkeypatch.setattr(cardgen.vault, "read_note", lambda d, rel, *a: parsed.append(rel) or real(d, rel, *a))
+    real = cardgen.vault.read_note_bytes
+    monkeypatch.setattr(cardgen.vault, "read_note_bytes", lambda path, rel: parsed.append(rel) or real(path, rel))
     vault.build(T0 + 100)
     assert parsed == ["sails.md"]
 
@@ -295,28 +304,15 @@ def test_a_new_card_never_takes_a_guid_an_older_card_inherited(vault):
 def test_full_disk_while_saving_state_is_a_clear_error_and_loses_nothing(vault, monkeypatch):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
-    state = (vault.out / "notes.cardgen.json").read_bytes()
+    before, deck = mods(vault), (vault.out / "notes.apkg").read_bytes()
     path.write_text(path.read_text().replace("strikes.", "hits."))
 
     def full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+        raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(cardgen.pipeline, "save_state", full)
-    with pytest.raises(CardgenError, match=r"No space left on device\); the previous deck and state are unchanged"):
+    monkeypatch.setattr(cardgen.changes.Planner, "finish", full)
+    with pytest.raises(CardgenError, match=r"database or disk is full\); the previous deck and state are unchanged"):
         vault.build(T0 + 100)
-    assert (vault.out / "notes.cardgen.json").read_bytes() == state
-    assert {c["guid"] for c in vault.cards()}  # the deck is whole (the new one, complete)
+    assert mods(vault) == before and (vault.out / "notes.apkg").read_bytes() == deck
     monkeypatch.undo()
     assert vault.build(T0 + 200).changes["updated"] == 1  # and the next build recovers
-
-
-def test_a_new_cardgen_drops_the_cache_of_cards(vault, monkeypatch):
-    vault.write("sails.md", NOTE)
-    vault.build(T0)
-    monkeypatch.setattr(cardgen.pipeline, "_code_fingerprint", lambda: "another version")
-    parsed = []
-    real = cardgen.vault.parse_note
-    monkeypatch.setattr(cardgen.vault, "parse_note", lambda rel, *a: parsed.append(rel) or real(rel, *a))
-    report = vault.build(T0 + 100)
-    assert parsed == ["sails.md"] and report.cached == 0
-    assert report.changes["unchanged"] == 5  # same cards: identities and change times carry over

@@ -6,7 +6,10 @@ identity"). Only the template HTML and CSS may change; they update in place on i
 
 from __future__ import annotations
 
-import genanki
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import genanki
 
 BASIC_MODEL_ID = 1764083297
 CLOZE_MODEL_ID = 1764083298
@@ -19,6 +22,8 @@ assert STATUS_FIELD == CLOZE_FIELDS.index("Status")
 
 
 def build_models(templates: dict[str, str]) -> tuple[genanki.Model, genanki.Model]:
+    import genanki  # not at the top: a build that changes no note type never needs genanki
+
     css = templates["style.css"]
     basic = genanki.Model(
         BASIC_MODEL_ID, "cardgen basic", fields=[{"name": f} for f in BASIC_FIELDS],

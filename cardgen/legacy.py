@@ -1,0 +1,38 @@
+"""The JSON build state of cardgen 0.1 (``<deck>.cardgen.json``), taken over once by the SQLite state.
+
+It matters: a card re-attached in an earlier build carries a GUID its key no longer gives, and
+only the old state knows it. Without it those cards would come back as duplicates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from cardgen.apkg.collection import put_note
+from cardgen.state import Store, StoredCard
+
+
+def legacy_files(out_dir: Path, stem: str) -> list[Path]:
+    base = out_dir / f"{stem}.cardgen.json"
+    return [p for p in (base, base.with_name(base.name + ".bak"), base.with_name(f"{stem}.cardgen.snapshot.json"))
+            if p.exists()]
+
+
+def migrate_legacy(store: Store, out_dir: Path, stem: str, first_nid: int) -> bool:
+    """Fill an empty ``store`` from the old JSON state (or its backup); True when there was one."""
+    for path in legacy_files(out_dir, stem)[:2]:
+        try:
+            data = orjson.loads(path.read_bytes())
+            cards = [StoredCard(**c) for c in data["cards"].values()] if data.get("version") == 1 else None
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if cards is None:
+            continue
+        for pos, card in enumerate(cards):  # no note is remembered: each is read again and compared with these
+            card.nid = first_nid + pos
+            store.save_card(card, pos)
+            put_note(store.conn, card)
+        return True
+    return False
