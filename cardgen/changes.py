@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from cardgen.apkg.collection import drop_note, put_note
+from cardgen.apkg.collection import drop_note, put_notes
 from cardgen.apkg.models import STATUS_FIELD
 from cardgen.faults import checkpoint
 from cardgen.ids import Reattachment, card_guid, reattach
@@ -84,12 +84,14 @@ class Planner:
     def note(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous]) -> None:
         """Plan and write the cards of a changed note (``previous``: their earlier versions)."""
         self._may_go(rel)
+        written = []
         for pos, card in enumerate(cards):
+            card.pos = pos
             self._seen[card.key] = f"{rel}:{card.line}"
             prev = previous.get(card.key)
             card.fp = card.fp or card.fingerprint()
             if prev is None:
-                card.guid = self._free_guid(card.key)
+                card.guid = self._free_guid(card)
                 card.mod, card.nid = self.now, self._new_nid()
                 self.changes.new.append(card.key)
                 if self._track:
@@ -107,10 +109,12 @@ class Planner:
                     kind = "updated"
             self._count(rel, kind, 1)
             self.latest = max(self.latest, card.mod)
-            self.store.save_card(card, pos)
             if kind != "unchanged" or prev is None or prev.note != rel or prev.deck != card.deck:
-                put_note(self.store.conn, card)
-                self.dirty = True
+                written.append(card)
+        self.store.save_cards(cards)
+        if written:
+            put_notes(self.store.conn, written)
+            self.dirty = True
         checkpoint()  # a kill here leaves a half-done transaction: SQLite rolls it back
 
     def gone(self, rel: str) -> None:
@@ -134,8 +138,8 @@ class Planner:
             _retire(card, self.now)
             card.fp, card.mod = card.fingerprint(), max(self.now, card.mod + 1)
             self.latest = max(self.latest, card.mod)
-            self.store.save_card(card, 0)
-            put_note(self.store.conn, card)
+            self.store.save_cards([card])
+            put_notes(self.store.conn, [card])
             self.dirty = True
             self.changes.retired.append((key, card.note))
             self._count(card.note, "retired", 1)
@@ -175,8 +179,8 @@ class Planner:
                 self._count(card.note, "updated", 1)
             new.discard(card.key)
             self._count(card.note, "new", -1)
-            self.store.save_card(card, self._pos(card.key))
-            put_note(self.store.conn, card)
+            self.store.save_cards([card])
+            put_notes(self.store.conn, [card])
             self.changes.reattached.append(pair)
         self.changes.new = [k for k in self.changes.new if k in new]
 
@@ -186,17 +190,14 @@ class Planner:
         if not counts[kind]:
             del counts[kind]
 
-    def _pos(self, key: str) -> int:
-        return self.store.conn.execute("SELECT pos FROM cards WHERE key=?", (key,)).fetchone()[0]
-
     def _new_nid(self) -> int:
         self._next_nid += 1
         return self._next_nid - 1
 
-    def _free_guid(self, key: str) -> str:
-        """The key's GUID, unless a re-attached or retired card already carries it."""
-        guid, n = card_guid(self.namespace, key), 1
+    def _free_guid(self, card: StoredCard) -> str:
+        """The key's GUID (the workers computed it), unless a re-attached or retired card already carries it."""
+        guid, n = card.guid or card_guid(self.namespace, card.key), 1
         while self._track and self.store.guid_taken(guid):
             n += 1
-            guid = card_guid(self.namespace, f"{key}~{n}")
+            guid = card_guid(self.namespace, f"{card.key}~{n}")
         return guid

@@ -7,6 +7,7 @@ claim moment). Content never enters it, so editing an answer updates the card in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -30,6 +31,7 @@ def card_guid(namespace: str, key: str) -> str:
     return str(genanki.guid_for(NAMESPACE, namespace, key))
 
 
+@functools.lru_cache(maxsize=4096)
 def deck_id(name: str) -> int:
     """A deck id derived from the name (Anki matches decks by name; the id only has to be valid)."""
     return 1 << 30 | int.from_bytes(hashlib.sha1(name.encode()).digest()[:4], "big") >> 2

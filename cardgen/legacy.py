@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from cardgen.apkg.collection import put_note
+from cardgen.apkg.collection import put_notes
 from cardgen.state import Store, StoredCard
 
 
@@ -30,9 +30,10 @@ def migrate_legacy(store: Store, out_dir: Path, stem: str, first_nid: int) -> bo
             continue
         if cards is None:
             continue
-        for pos, card in enumerate(cards):  # no note is remembered: each is read again and compared with these
-            card.nid = first_nid + pos
-            store.save_card(card, pos)
-            put_note(store.conn, card)
+        for n, card in enumerate(cards):  # no note is remembered: each is read again and compared with these
+            card.nid = first_nid + n
+        store.save_cards(cards)
+        put_notes(store.conn, cards)
+        store.put("next_nid", first_nid + len(cards))
         return True
     return False

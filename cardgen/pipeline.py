@@ -132,9 +132,10 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
                                                          "no callout and no timestamped sentence"))
         planner.note(rel, nb.cards, previous)
         unlinked = sum(1 for c in nb.cards if "watch?v=" not in c.fields[3])
-        store.save_note(rel, NoteRecord(nb.hash, nb.video, [{"line": d.line, "message": d.message, "level": d.level}
-                                                            for d in nb.diagnostics], [c.key for c in nb.cards],
-                                        unlinked))
+        store.save_note(rel, NoteRecord(
+            nb.hash, nb.video, nb.cards[0].deck if nb.cards else None,
+            [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics],
+            [c.key for c in nb.cards], unlinked))
         _count_note(report, rel, nb.video, unlinked)
 
 

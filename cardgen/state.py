@@ -34,18 +34,17 @@ STATE_DIR = ".cardgen"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notes(
-    rel TEXT PRIMARY KEY, hash TEXT NOT NULL, video TEXT, diagnostics BLOB NOT NULL,
+    rel TEXT PRIMARY KEY, hash TEXT NOT NULL, video TEXT, deck TEXT, diagnostics BLOB NOT NULL,
     keys BLOB NOT NULL, unlinked INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cards(
     key TEXT PRIMARY KEY, note TEXT NOT NULL, pos INTEGER NOT NULL, extractor TEXT NOT NULL,
     kind TEXT NOT NULL, deck TEXT NOT NULL, line INTEGER NOT NULL, moments BLOB NOT NULL, video TEXT,
     guid TEXT NOT NULL UNIQUE, fp TEXT NOT NULL, mod INTEGER NOT NULL, retired INTEGER,
     nid INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cards_by_deck ON cards(deck);
 CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT NULL;
 """
 # the columns of a stored card, in the order ``Previous`` takes them
-_PREV = "key, note, extractor, kind, deck, line, moments, video, guid, fp, mod, retired, nid"
+_PREV = "key, note, pos, extractor, kind, deck, line, moments, video, guid, fp, mod, retired, nid"
 
 
 @dataclass(slots=True)
@@ -67,9 +66,12 @@ class StoredCard:
     mod: int = 0  # when the content last changed: what Anki compares on import
     retired: int | None = None  # when the source disappeared
     nid: int = 0  # its Anki note's id in the kept collection
+    pos: int = 0  # its place among its note's cards
 
     def fingerprint(self) -> str:
-        return hashlib.sha1(orjson.dumps([self.kind, self.deck, sorted(self.tags), self.fields])).hexdigest()
+        # 64 bits: it is only ever compared with the same card's previous fingerprint
+        return hashlib.blake2b(orjson.dumps([self.kind, self.deck, sorted(self.tags), self.fields]),
+                               digest_size=8).hexdigest()
 
 
 @dataclass(slots=True)
@@ -78,6 +80,7 @@ class Previous:
 
     key: str
     note: str
+    pos: int
     extractor: str
     kind: str
     deck: str
@@ -95,6 +98,7 @@ class Previous:
 class NoteRecord:
     hash: str  # of the note's key and bytes
     video: str | None
+    deck: str | None  # of its cards
     diagnostics: list[dict[str, Any]]  # line, message, level: replayed when the note is not re-read
     keys: list[str]  # of its cards, in order
     unlinked: int  # cards with no video link
@@ -116,12 +120,12 @@ class Store:
 
     # -- notes
     def notes(self) -> dict[str, NoteRecord]:
-        return {rel: NoteRecord(h, video, orjson.loads(diagnostics), orjson.loads(keys), unlinked)
-                for rel, h, video, diagnostics, keys, unlinked in self.conn.execute("SELECT * FROM notes")}
+        return {rel: NoteRecord(h, video, deck, orjson.loads(diagnostics), orjson.loads(keys), unlinked)
+                for rel, h, video, deck, diagnostics, keys, unlinked in self.conn.execute("SELECT * FROM notes")}
 
     def save_note(self, rel: str, rec: NoteRecord) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO notes VALUES(?,?,?,?,?,?)",
-                          (rel, rec.hash, rec.video, orjson.dumps(rec.diagnostics), orjson.dumps(rec.keys),
+        self.conn.execute("INSERT OR REPLACE INTO notes VALUES(?,?,?,?,?,?,?)",
+                          (rel, rec.hash, rec.video, rec.deck, orjson.dumps(rec.diagnostics), orjson.dumps(rec.keys),
                            rec.unlinked))
 
     def drop_note(self, rel: str) -> None:
@@ -142,10 +146,10 @@ class Store:
     def has_cards(self) -> bool:
         return self.conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
 
-    def save_card(self, c: StoredCard, pos: int) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                          (c.key, c.note, pos, c.extractor, c.kind, c.deck, c.line, orjson.dumps(c.moments),
-                           c.video, c.guid, c.fp, c.mod, c.retired, c.nid))
+    def save_cards(self, cards: list[StoredCard]) -> None:
+        self.conn.executemany("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              [(c.key, c.note, c.pos, c.extractor, c.kind, c.deck, c.line, orjson.dumps(c.moments),
+                                c.video, c.guid, c.fp, c.mod, c.retired, c.nid) for c in cards])
 
     def drop_card(self, key: str) -> None:
         self.conn.execute("DELETE FROM cards WHERE key=?", (key,))
@@ -162,7 +166,10 @@ class Store:
             "SELECT extractor, count(*) FROM cards WHERE retired IS NULL GROUP BY extractor"))
 
     def decks(self) -> list[str]:
-        return [d for (d,) in self.conn.execute("SELECT DISTINCT deck FROM cards ORDER BY deck")]
+        """The decks of current cards (one per note) and of retired ones."""
+        return [d for (d,) in self.conn.execute(
+            "SELECT deck FROM notes WHERE deck IS NOT NULL UNION SELECT deck FROM cards WHERE retired IS NOT NULL "
+            "ORDER BY deck")]
 
     def next_nid(self, floor: int) -> int:
         return max(floor, self.get("next_nid", 0))
@@ -174,7 +181,7 @@ class Store:
         return StoredCard(key=prev.key, note=prev.note, extractor=prev.extractor, kind=prev.kind, deck=prev.deck,
                           tags=tags.split(), fields=flds.split("\x1f"), moments=orjson.loads(prev.moments),
                           line=prev.line, video=prev.video, guid=prev.guid, fp=prev.fp, mod=prev.mod,
-                          retired=prev.retired, nid=prev.nid)
+                          retired=prev.retired, nid=prev.nid, pos=prev.pos)
 
 
 def state_paths(out_dir: Path, stem: str) -> tuple[Path, Path]:
@@ -189,6 +196,7 @@ def _connect(db: Path, collection: Path, create_collection: Any) -> sqlite3.Conn
     conn = sqlite3.connect(db, isolation_level=None)  # transactions are begun and ended explicitly
     try:
         conn.execute("PRAGMA journal_mode=DELETE")  # a rollback journal: attached files commit atomically
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB per file, so a big build rarely spills mid-transaction
         conn.execute("ATTACH DATABASE ? AS pkg", (str(collection),))
         conn.executescript(_SCHEMA)
         conn.execute("SELECT count(*) FROM pkg.col").fetchone()  # a damaged file fails on its first read

@@ -13,6 +13,7 @@ from cardgen.apkg.package import card_fields
 from cardgen.errors import NoteError
 from cardgen.extract import run_extractors
 from cardgen.faults import checkpoint
+from cardgen.ids import card_guid
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
 from cardgen.state import StoredCard
@@ -103,7 +104,7 @@ def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, extr
         result.video = note.video
         result.cards = stored_cards(run_extractors(note, extractors), note, root, vault)
         for card in result.cards:  # here, in the worker processes, rather than in the parent
-            card.fp = card.fingerprint()
+            card.fp, card.guid = card.fingerprint(), card_guid(root, card.key)
         result.ok = True
     except NoteError as e:
         result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))

@@ -8,6 +8,7 @@ cloze note's c1 (cardgen hides one term per cloze card).
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def create_collection(path: Path) -> None:
 
     conn = sqlite3.connect(path)
     try:
-        conn.executescript(APKG_SCHEMA)
+        # without genanki's indexes: Anki's importer does not need them, and every insert would update five
+        conn.executescript(re.sub(r"CREATE INDEX [^;]*;", "", APKG_SCHEMA))
         conn.executescript(APKG_COL)
         conn.commit()
     finally:
@@ -50,19 +52,16 @@ def write_col(conn: sqlite3.Connection, templates: dict[str, str], decks: list[s
     conn.execute("UPDATE pkg.col SET models=?, decks=?, mod=?", (models, deck_json, timestamp * 1000))
 
 
-def _mid(card: StoredCard) -> int:
-    return CLOZE_MODEL_ID if card.kind == "cloze" else BASIC_MODEL_ID
-
-
-def put_note(conn: sqlite3.Connection, card: StoredCard) -> None:
-    """Insert or replace the Anki note and card of ``card`` (its ``nid``)."""
-    conn.execute("INSERT OR REPLACE INTO pkg.notes VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                 (card.nid, card.guid, _mid(card), card.mod, -1, " " + " ".join(card.tags) + " ",
-                  "\x1f".join(card.fields), card.fields[0], 0, 0, ""))
-    conn.execute("INSERT OR REPLACE INTO pkg.cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                 (card.nid, card.nid, deck_id(card.deck), 0, card.mod, -1,  # id, nid, did, ord, mod, usn
-                  0, 0, 0,  # type, queue, due: new
-                  0, 0, 0, 0, 0, 0, 0, 0, ""))  # ivl, factor, reps, lapses, left, odue, odid, flags, data
+def put_notes(conn: sqlite3.Connection, cards: list[StoredCard]) -> None:
+    """Insert or replace the Anki note and card of each of ``cards`` (at its ``nid``)."""
+    conn.executemany("INSERT OR REPLACE INTO pkg.notes VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                     [(c.nid, c.guid, CLOZE_MODEL_ID if c.kind == "cloze" else BASIC_MODEL_ID, c.mod, -1,
+                       " " + " ".join(c.tags) + " ", "\x1f".join(c.fields), c.fields[0], 0, 0, "") for c in cards])
+    conn.executemany("INSERT OR REPLACE INTO pkg.cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     [(c.nid, c.nid, deck_id(c.deck), 0, c.mod, -1,  # id, nid, did, ord, mod, usn
+                       0, 0, 0,  # type, queue, due: new
+                       0, 0, 0, 0, 0, 0, 0, 0, "")  # ivl, factor, reps, lapses, left, odue, odid, flags, data
+                      for c in cards])
 
 
 def drop_note(conn: sqlite3.Connection, nid: int) -> None:
