@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 STAMP = r"\d{1,2}(?::\d{1,2}){1,2}"
@@ -27,9 +27,10 @@ _T_PARAM = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 Parts = tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Moment:
-    """A second of a video; ``video`` is set only when it is not the note's own video."""
+class Moment(NamedTuple):
+    """A second of a video; ``video`` is set only when it is not the note's own video.
+
+    A named tuple rather than a frozen dataclass: notes hold hundreds, hashed and compared often."""
 
     seconds: int
     video: str | None = None

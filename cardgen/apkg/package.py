@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import zipfile
@@ -48,11 +49,15 @@ def moment_html(moments: Iterable[Moment], video: str | None) -> str:
 
 def source_html(path: str, line: int, heading: str, vault: str) -> str:
     """``path:line`` linking into Obsidian at the card's heading (``obsidian://open``)."""
+    return f'<a href="{_obsidian_url(path, heading, vault)}">{escape(f"{path}:{line}")}</a>'
+
+
+@functools.lru_cache(maxsize=1024)  # a note's cards share their path and, a few at a time, a heading
+def _obsidian_url(path: str, heading: str, vault: str) -> str:
     target = path[:-3] if path.lower().endswith(".md") else path
     if heading:
         target += "#" + heading
-    url = f"obsidian://open?vault={quote(vault, safe='')}&file={quote(target, safe='')}"
-    return f'<a href="{escape(url)}">{escape(f"{path}:{line}")}</a>'
+    return escape(f"obsidian://open?vault={quote(vault, safe='')}&file={quote(target, safe='')}")
 
 
 def card_fields(card: Card, path: str, video: str | None, vault: str) -> list[str]:
