@@ -6,6 +6,7 @@ a plain build never loads either.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import sqlite3
@@ -92,7 +93,7 @@ def into_collection(apkg: Path, collection: Path, suspend_retired: bool = False,
     """Import ``apkg`` as Anki's File > Import does (default options), after a backup of the collection."""
     try:
         from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-        from anki.errors import DBError
+        from anki.errors import AnkiException, DBError
     except ImportError:
         raise DeliveryError("--into needs the anki library: pip install 'cardgen[anki]'") from None
     if not collection.is_file():
@@ -117,6 +118,8 @@ def into_collection(apkg: Path, collection: Path, suspend_retired: bool = False,
         if suspend_retired:
             done.suspended = _suspend_retired(col)
         return done
+    except AnkiException as e:  # an import Anki refuses leaves the collection as it was
+        raise DeliveryError(f"Anki could not import {apkg} into {collection}: {e}") from None
     finally:
         col.close()
 
@@ -127,32 +130,34 @@ def _open_in_anki(collection: Path) -> DeliveryError:
 
 
 def _backup(collection: Path, keep: int) -> Path:
-    """A consistent copy (SQLite's backup API, so pages still in the WAL are included) in cardgen-backups/.
-
-    Reading fails at once while Anki has the collection open: it holds SQLite's exclusive lock.
-    """
+    """A consistent copy (SQLite's backup API, so pages still in the WAL are included) in cardgen-backups/."""
     folder = collection.parent / BACKUP_DIR
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]  # milliseconds: two deliveries a second apart
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]  # milliseconds: several deliveries in one second
     target = folder / f"{collection.stem}-{stamp}{collection.suffix}"
-    src = sqlite3.connect(collection, timeout=0.5)
-    try:
-        src.execute("select ver from col").fetchone()
-        folder.mkdir(exist_ok=True)
-        dst = sqlite3.connect(target)
+    with contextlib.closing(_readable(collection)) as src:
         try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    except sqlite3.Error as e:
-        target.unlink(missing_ok=True)
-        if getattr(e, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED):
-            raise _open_in_anki(collection) from None
-        raise DeliveryError(f"{collection}: not an Anki collection ({e})") from None
-    finally:
-        src.close()
+            folder.mkdir(exist_ok=True)
+            with contextlib.closing(sqlite3.connect(target)) as dst:
+                src.backup(dst)
+        except (OSError, sqlite3.Error) as e:
+            target.unlink(missing_ok=True)
+            raise DeliveryError(f"could not back up {collection} to {folder}: {e}") from None
     for old in sorted(folder.glob(f"{collection.stem}-*{collection.suffix}"))[:-keep]:
         old.unlink()
     return target
+
+
+def _readable(collection: Path) -> sqlite3.Connection:
+    """A connection to the collection, once a read worked: at once, while Anki holds its lock, it fails."""
+    db = sqlite3.connect(collection, timeout=0.5)
+    try:
+        db.execute("select ver from col").fetchone()
+    except sqlite3.Error as e:
+        db.close()
+        if getattr(e, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            raise _open_in_anki(collection) from None
+        raise DeliveryError(f"{collection}: not an Anki collection ({e})") from None
+    return db
 
 
 def _suspend_retired(col: Collection) -> int:
