@@ -8,9 +8,12 @@ against a loopback server that holds a real collection open and imports the way 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -296,3 +299,36 @@ def test_plain_build_never_loads_anki_and_into_says_how_to_install_it(vault: Vau
         "print(r.exit_code); print(r.output)")
     assert missing.stdout.startswith("1\n"), missing.stdout + missing.stderr
     assert "--into needs the anki library: pip install 'cardgen[anki]'" in missing.stdout
+
+
+def test_watch_delivers_every_build(vault: Vault, tmp_path: Path) -> None:
+    note = vault.write("leaf.md", LEAF.format(stroma=STROMA[0], extra=""))
+    collection = new_collection(tmp_path / "profile")
+    proc = subprocess.Popen([sys.executable, "-m", "cardgen", str(vault.dir), "--out", str(vault.out), "--watch",
+                             "--into", str(collection)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+
+    def delivered(what: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not any(f"imported into {collection}: {what}" in line for line in lines):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    try:
+        assert delivered("", 30), lines
+        for _ in range(60):  # saved again until the watcher, which starts after the first build, sees it
+            note.write_text(LEAF.format(stroma=STROMA[1], extra="").lstrip(), encoding="utf-8")
+            if delivered("0 new, 1 updated", 0.5):
+                break
+        else:
+            raise AssertionError("the edit was not delivered:\n" + "".join(lines))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    with opened(collection) as col:
+        assert any(STROMA[1] in col.get_note(n)["Back"] for n in col.find_notes('"note:cardgen basic"'))
