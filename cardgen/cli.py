@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cardgen import __version__
 from cardgen.errors import CardgenError, ConfigError
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
-from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
+from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
 
 if TYPE_CHECKING:
     from cardgen.deliver import Deliver
@@ -70,7 +70,7 @@ def build(
     anki_connect: Annotated[bool, typer.Option(
         "--anki-connect", help="Then import the deck into the running Anki through AnkiConnect.")] = False,
     anki_connect_url: Annotated[str | None, typer.Option(
-        metavar="URL", help="AnkiConnect on this machine (implies --anki-connect) [default: http://127.0.0.1:8765].")]
+        metavar="URL", help=f"AnkiConnect on this machine (implies --anki-connect) [default: {ANKI_CONNECT_URL}].")]
     = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
@@ -107,7 +107,7 @@ def build(
 def _delivery(into: Path | None, anki_connect: bool, url: str | None, suspend_retired: bool) -> Deliver | None:
     if into is None and not anki_connect and url is None and not suspend_retired:
         return None  # cardgen.deliver (urllib, and anki later) is loaded only when asked for
-    from cardgen.deliver import ANKI_CONNECT_URL, delivery
+    from cardgen.deliver import delivery
 
     try:
         return delivery(into, url or (ANKI_CONNECT_URL if anki_connect else None), suspend_retired)

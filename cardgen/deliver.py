@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from anki.cards import CardId
     from anki.collection import Collection
 
-ANKI_CONNECT_URL = "http://127.0.0.1:8765"
 ANKI_CONNECT_TIMEOUT = 300.0  # seconds; Anki imports on its main thread and answers when done
 BACKUPS_KEPT = 5
 BACKUP_DIR = "cardgen-backups"

@@ -256,6 +256,15 @@ def test_anki_connect_not_running(vault: Vault) -> None:
     assert (vault.out / "notes.apkg").is_file()
 
 
+def test_anki_connect_that_never_answers(tmp_path: Path) -> None:
+    with socket.socket() as busy:  # accepts connections (the kernel does) but never answers
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        url = f"http://127.0.0.1:{busy.getsockname()[1]}"
+        with pytest.raises(DeliveryError, match=f"AnkiConnect at {url} gave no answer within 0.3 s"):
+            to_anki_connect(tmp_path / "deck.apkg", url, timeout=0.3)
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--suspend-retired"], "--suspend-retired works with --into only"),
     (["--into", "c.anki2", "--anki-connect"], "choose one of --into and --anki-connect"),
