@@ -62,7 +62,7 @@ class Delivered:
                + (f" (backup {self.backup})" if self.backup else "")]
         if i["conflicting"]:
             out.append(f"{i['conflicting']} notes were not updated: their note type in the collection differs "
-                       "from cardgen's (see README, Card identity)")
+                       "from cardgen's (see README, Decks, tags and card identity)")
         if self.suspended or self.unsuspended:
             out.append(f"suspended {self.suspended} retired cards, unsuspended {self.unsuspended} that came back")
         return out
