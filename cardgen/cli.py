@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,9 +13,12 @@ from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cardgen import __version__
-from cardgen.errors import CardgenError
+from cardgen.errors import CardgenError, ConfigError
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
-from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
+from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
+
+if TYPE_CHECKING:
+    from cardgen.deliver import Deliver
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 _PROGRESS_FROM = 50  # notes; smaller vaults build before a bar would be worth drawing
@@ -59,6 +62,16 @@ def build(
     = RETIRE_DAYS,
     wait: Annotated[float, typer.Option(
         metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")] = WAIT_SECONDS,
+    into: Annotated[Path | None, typer.Option(metavar="COLLECTION", help=(
+        "Then import the deck into this Anki collection (collection.anki2; Anki closed), after a backup. "
+        "Needs: pip install 'cardgen[anki]'."))] = None,
+    suspend_retired: Annotated[bool, typer.Option(
+        "--suspend-retired", help="With --into: suspend the cards of retired notes.")] = False,
+    anki_connect: Annotated[bool, typer.Option(
+        "--anki-connect", help="Then import the deck into the running Anki through AnkiConnect.")] = False,
+    anki_connect_url: Annotated[str | None, typer.Option(
+        metavar="URL", help=f"AnkiConnect on this machine (implies --anki-connect) [default: {ANKI_CONNECT_URL}].")]
+    = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
@@ -71,25 +84,55 @@ def build(
                         extractors=tuple(n for n in EXTRACTOR_NAMES if n not in skipped),
                         templates_dir=templates if templates.is_dir() else None,
                         dry_run=dry_run, retire_days=retire_after, wait=wait)
+    deliver = _delivery(into, anki_connect, anki_connect_url, suspend_retired)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     stdout = err if quiet else Console(soft_wrap=True, highlight=False)
     if watch:
-        _watch(opts, stdout, err, quiet, verbose)
+        _watch(opts, stdout, err, quiet, verbose, deliver)
         return
     try:
         report = _run(opts, show_bar=not as_json and not quiet and err.is_terminal, console=err)
     except CardgenError as e:
         err.print(f"[red]error:[/red] {rich_escape(str(e))}")
         raise typer.Exit(1) from None
-    if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
-    else:
+    if not as_json:
         _print_summary(report, stdout, err, quiet, verbose)
-    if report.errors or (strict and report.warnings):
+    delivered = _deliver(deliver, report, err if as_json else stdout, err, quiet)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict() | delivered, indent=2, ensure_ascii=False))
+    if report.errors or "error" in delivered.get("delivery", {}) or (strict and report.warnings):
         raise typer.Exit(1)
 
 
-def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose: bool) -> None:
+def _delivery(into: Path | None, anki_connect: bool, url: str | None, suspend_retired: bool) -> Deliver | None:
+    if into is None and not anki_connect and url is None and not suspend_retired:
+        return None  # cardgen.deliver (urllib, and anki later) is loaded only when asked for
+    from cardgen.deliver import delivery
+
+    try:
+        return delivery(into, url or (ANKI_CONNECT_URL if anki_connect else None), suspend_retired)
+    except ConfigError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
+def _deliver(deliver: Deliver | None, report: BuildReport, out: Console, err: Console,
+             quiet: bool) -> dict[str, dict[str, object]]:
+    """Import the built deck into Anki, if asked; what happened, for --json."""
+    if deliver is None or report.dry_run or report.output is None:
+        return {}
+    try:
+        done = deliver(Path(report.output))
+    except CardgenError as e:
+        err.print(f"[red]error:[/red] {rich_escape(str(e))}")
+        return {"delivery": {"error": str(e)}}
+    if not quiet:
+        for line in done.lines():
+            out.print(rich_escape(line))
+    return {"delivery": done.as_dict()}
+
+
+def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose: bool,
+           deliver: Deliver | None) -> None:
     from cardgen.watch import watch
 
     def show(result: BuildReport | CardgenError) -> None:
@@ -99,6 +142,7 @@ def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose:
         else:
             out.print(f"[dim]{stamp}[/dim]", end=" ")
             _print_summary(result, out, err, quiet, verbose)
+            _deliver(deliver, result, out, err, quiet)
 
     err.print(f"watching {opts.notes_dir} (Ctrl-C to stop)")
     watch(opts, show)

@@ -13,6 +13,7 @@ EXTRACTOR_NAMES = ("headings", "callouts", "claims")  # the order cards are made
 RETIRED_TAG = "cardgen::retired"
 RETIRE_DAYS = 60  # how long a card whose source is gone is still packaged, tagged retired
 WAIT_SECONDS = 60.0  # how long a build waits for another build of the same output folder
+ANKI_CONNECT_URL = "http://127.0.0.1:8765"  # AnkiConnect's own default address
 
 
 def check_names(names: Iterable[str]) -> list[str]:
