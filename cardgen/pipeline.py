@@ -17,6 +17,7 @@ from cardgen.apkg.templates import TEMPLATE_FILES, load_templates
 from cardgen.errors import CardgenError, PackageError
 from cardgen.files import discover
 from cardgen.lock import build_lock
+from cardgen.media import MediaOptions
 from cardgen.model import Diagnostic
 from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, WAIT_SECONDS, check_names
 from cardgen.state import (
@@ -51,6 +52,9 @@ class BuildOptions:
     retire_days: int = RETIRE_DAYS
     wait: float = WAIT_SECONDS  # to wait for another build of the same output folder
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # processes that parse notes
+    media: MediaOptions = field(default_factory=MediaOptions)  # embedded player, link template
+    # called with every card the deck holds (after planning); set, the no-change shortcut is skipped
+    on_cards: Callable[[list[StoredCard]], None] | None = None
 
 
 @dataclass
@@ -128,9 +132,9 @@ def _collect(built: Iterable[NoteBuild], total: int, state: State, report: Build
         if not nb.cards and not nb.cached:
             report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
                                                          "no callout and no timestamped sentence"))
-        if not nb.video:
+        if not nb.video and not all(c.fields[3] for c in nb.cards):  # no YouTube video, nor another source
             report.notes_without_video.append(rel)
-            report.cards_without_link += sum(1 for c in nb.cards if "watch?v=" not in c.fields[3])
+            report.cards_without_link += sum(1 for c in nb.cards if not c.fields[3])
         for card in nb.cards:
             owner[card.key] = f"{rel}:{card.line}"
         fresh.extend(nb.cards)
@@ -179,7 +183,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
            progress: Callable[[int, int], None] | None) -> BuildReport:
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
     vault = opts.vault or opts.notes_dir.resolve().name
-    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days)
+    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days, opts.media)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
@@ -187,7 +191,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     snapshot_path = state_path.with_name(state_path.name.replace(".json", ".snapshot.json"))
     snap = load_snapshot(snapshot_path)
     snapshot_key = _fingerprint(config, templates_hash)
-    if snapshot_holds(snap, snapshot_key, stats, out, now):
+    if opts.on_cards is None and snapshot_holds(snap, snapshot_key, stats, out, now):
         assert snap is not None
         return _unchanged(snap, opts.dry_run)
 
@@ -206,12 +210,15 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
             "made in Anki may be overwritten once)")))
     cache = state if state.config == config else None
-    built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, vault, cache, opts.jobs)
+    built = build_notes(opts.notes_dir, paths, note_keys(paths), extractors, root, vault, cache, opts.jobs,
+                        opts.media)
     fresh, notes = _collect(built, len(paths), state, report, progress)
     report.cards = {name: sum(1 for c in fresh if c.extractor == name) for name in extractors}
 
     cards, changes = plan(fresh, state, root, now, opts.retire_days)
     _report_changes(report, changes, fresh, state)
+    if opts.on_cards is not None:
+        opts.on_cards(cards)
     templates_mod = state.templates_mod if state.templates == templates_hash else max(now, state.templates_mod + 1)
     package = _fingerprint([(c.guid, c.fp, c.mod) for c in cards], templates_hash)
     new_state = State(config=config, templates=templates_hash, templates_mod=templates_mod, package=package,

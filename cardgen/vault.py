@@ -14,6 +14,7 @@ from cardgen.apkg.package import card_fields
 from cardgen.errors import NoteError
 from cardgen.extract import run_extractors
 from cardgen.faults import checkpoint
+from cardgen.media import MediaOptions, NoteMedia
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
 from cardgen.state import State, StoredCard
@@ -65,10 +66,10 @@ def note_tags(note: Note) -> list[str]:
     return list(dict.fromkeys(tags + list(note.tags)))
 
 
-def stored_cards(cards: list[Card], note: Note, root: str, vault: str) -> list[StoredCard]:
-    deck, tags = deck_name(root, note), note_tags(note)
+def stored_cards(cards: list[Card], note: Note, root: str, vault: str, media: MediaOptions) -> list[StoredCard]:
+    deck, tags, links = deck_name(root, note), note_tags(note), NoteMedia(note, media)
     return [StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind, deck=deck, tags=tags,
-                       fields=card_fields(card, note.path, note.video, vault),
+                       fields=card_fields(card, note.path, links, vault),
                        moments=[m.seconds for m in card.moments], line=card.line, video=note.video)
             for card in cards]
 
@@ -101,7 +102,8 @@ def read_note(notes_dir: Path, rel: str, key: str, state: State | None) -> NoteB
     return result
 
 
-def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str, vault: str) -> NoteBuild:
+def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str, vault: str,
+               media: MediaOptions) -> NoteBuild:
     """Parse and extract a note read by ``read_note``. Never raises: problems become diagnostics."""
     rel, data, result.data = result.rel, result.data, None
     if data is None:
@@ -112,7 +114,7 @@ def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str, vault:
             result.skipped = True
             return result
         result.video = note.video
-        result.cards = stored_cards(run_extractors(note, extractors), note, root, vault)
+        result.cards = stored_cards(run_extractors(note, extractors), note, root, vault, media)
         result.ok = True
     except NoteError as e:
         result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
@@ -124,7 +126,7 @@ def parse_read(result: NoteBuild, extractors: tuple[str, ...], root: str, vault:
     return result
 
 
-def _parse_job(job: tuple[NoteBuild, tuple[str, ...], str, str]) -> NoteBuild:
+def _parse_job(job: tuple[NoteBuild, tuple[str, ...], str, str, MediaOptions]) -> NoteBuild:
     return parse_read(*job)
 
 
@@ -132,7 +134,7 @@ PARALLEL_FROM = 64  # notes to parse; below this, starting worker processes cost
 
 
 def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], extractors: tuple[str, ...], root: str,
-                vault: str, state: State | None, jobs: int) -> Iterator[NoteBuild]:
+                vault: str, state: State | None, jobs: int, media: MediaOptions) -> Iterator[NoteBuild]:
     """Every note read, parsed and extracted, in ``paths`` order; parsing spread over ``jobs`` processes."""
     read = []
     for rel in paths:
@@ -142,11 +144,11 @@ def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], extract
     if jobs > 1 and len(pending) >= PARALLEL_FROM:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             parsed = dict(zip((r.rel for r in pending),
-                              pool.map(_parse_job, [(r, extractors, root, vault) for r in pending],
+                              pool.map(_parse_job, [(r, extractors, root, vault, media) for r in pending],
                                        chunksize=max(1, len(pending) // (jobs * 8))), strict=True))
         yield from (parsed.get(r.rel, r) for r in read)
     else:
-        yield from (parse_read(r, extractors, root, vault) for r in read)
+        yield from (parse_read(r, extractors, root, vault, media) for r in read)
 
 
 def _from_cache(result: NoteBuild, state: State) -> bool:
