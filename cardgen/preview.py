@@ -26,6 +26,8 @@ from cardgen.state import StoredCard
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
 _EMPTY = re.compile(r"^(?:\s|</?(?:br|div)\s?/?>)*$", re.I)  # what Anki counts as an empty field
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
+_SPACER = re.compile(r"<br\s*/?>|</?div>", re.I)  # what Anki's text filter turns into spaces
+_ANY_TAG = re.compile(r"<[^>]*>")
 _PLAYER = re.compile(r"<(iframe|video|audio)\b([^>]*?)\ssrc=")
 Node = str | tuple[str, str, list["Node"]]
 
@@ -101,8 +103,8 @@ def _replace(tag: str, fields: dict[str, str], question: bool, front_side: str, 
     for f in reversed(filters):  # the filter next to the field name applies first, as in Anki
         if f == "cloze":
             value = cloze(value, ordinal, question)
-        elif f == "text":
-            value = html.escape(text_of(value), quote=False)
+        elif f == "text":  # Anki's html_to_text_line: tags dropped, entities decoded
+            value = html.unescape(_ANY_TAG.sub("", _SPACER.sub(" ", value))).strip()
     return value
 
 

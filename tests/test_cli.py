@@ -12,7 +12,7 @@ from cardgen.extract import EXTRACTORS
 
 runner = CliRunner()
 OPTIONS = ("--out", "--deck", "--vault", "--skip", "--templates", "--dry-run", "--watch", "--json", "--verbose", "--strict",
-           "--quiet", "--retire-after", "--wait")
+           "--quiet", "--retire-after", "--wait", "--player", "--link-template")
 GOOD = """
 ---
 title: Good note
