@@ -75,6 +75,9 @@ written to --out (default: decks/), with a subdeck per folder, next to a small s
 Anki; after a rebuild, re-importing updates changed cards in place, leaves unchanged ones (and
 what you did to them in Anki) alone, and keeps every review.
 
+`build-deck preview [NOTES_DIR] [--html PATH]` writes every card to one HTML page instead
+(see `build-deck preview --help`).
+
 Exit status: 0 built; 1 a note failed (the others are still built) or, with --strict, a
 warning; 2 bad usage.""")
 def build(
