@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from cardgen.errors import NoteError  # noqa: E402
 from cardgen.extract import EXTRACTORS, run_extractors  # noqa: E402
+from cardgen.media import MediaOptions  # noqa: E402
 from cardgen.parse import parse_note  # noqa: E402
 from cardgen.vault import decode_note, stored_cards  # noqa: E402
 
@@ -70,7 +71,7 @@ def one(data: bytes) -> str | None:
     try:
         note, _ = parse_note("fuzz.md", decode_note(data, "fuzz.md"), "fuzz")
         if note is not None:
-            stored_cards(run_extractors(note, EXTRACTORS), note, "fuzz", "vault")
+            stored_cards(run_extractors(note, EXTRACTORS), note, "fuzz", "vault", MediaOptions())
     except NoteError:
         pass
     except Exception:  # noqa: BLE001 - counting every crash is the point

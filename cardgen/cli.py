@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cardgen import __version__
 from cardgen.errors import CardgenError, ConfigError
+from cardgen.media import LINK_PLACEHOLDERS, MediaOptions, placeholder_problem
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
 
@@ -21,7 +23,44 @@ if TYPE_CHECKING:
     from cardgen.deliver import Deliver
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
+preview_app = typer.Typer(add_completion=False, rich_markup_mode=None)
 _PROGRESS_FROM = 50  # notes; smaller vaults build before a bar would be worth drawing
+
+# options the build and the preview share: the preview shows the cards the same build would make
+NotesDir = Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")]
+DeckName = Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")]
+VaultName = Annotated[str | None, typer.Option(
+    help="Obsidian vault name for the links back to each note [default: the notes folder's name].")]
+Skip = Annotated[list[str] | None, typer.Option(
+    "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTOR_NAMES)}.")]
+TemplatesDir = Annotated[Path, typer.Option(
+    help="Folder with card templates overriding the shipped ones, if it exists.")]
+Player = Annotated[bool, typer.Option(
+    "--player/--no-player", help="Embed a player on the back of each card, playing from its moment to the next.")]
+LinkTemplate = Annotated[str | None, typer.Option(
+    metavar="TEMPLATE", help="URL for YouTube moments instead of youtube.com, with {id}, {seconds} or {hms}.")]
+
+
+def _options(notes_dir: Path, out: Path, deck: str | None, vault: str | None, skip: list[str] | None,
+             templates: Path, player: bool, link_template: str | None, **kw: object) -> BuildOptions:
+    skipped = set(skip or [])
+    unknown = skipped - set(EXTRACTOR_NAMES)
+    if unknown:
+        raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTOR_NAMES)}",
+                                 param_hint="--skip")
+    if link_template is not None:
+        problem = placeholder_problem(link_template, LINK_PLACEHOLDERS)
+        if problem is None and "{id}" not in link_template:
+            problem = "it needs {id}, the YouTube video id"
+        if problem is None and not link_template.startswith(("https://", "http://", "file://")):
+            problem = "it must start with https://, http:// or file://"
+        if problem:
+            raise typer.BadParameter(problem, param_hint="--link-template")
+    return BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck, vault=vault,
+                        extractors=tuple(n for n in EXTRACTOR_NAMES if n not in skipped),
+                        templates_dir=templates if templates.is_dir() else None,
+                        media=MediaOptions(player=player, link_template=link_template), **kw)  # type: ignore[arg-type]
 
 
 def _version(value: bool) -> None:
@@ -39,18 +78,20 @@ written to --out (default: decks/), with a subdeck per folder, next to a small s
 Anki; after a rebuild, re-importing updates changed cards in place, leaves unchanged ones (and
 what you did to them in Anki) alone, and keeps every review.
 
+`build-deck preview [NOTES_DIR] [--html PATH]` writes every card to one HTML page instead
+(see `build-deck preview --help`).
+
 Exit status: 0 built; 1 a note failed (the others are still built) or, with --strict, a
 warning; 2 bad usage.""")
 def build(
-    notes_dir: Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")] = Path("notes"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")] = Path("decks"),
-    deck: Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")] = None,
-    vault: Annotated[str | None, typer.Option(
-        help="Obsidian vault name for the links back to each note [default: the notes folder's name].")] = None,
-    skip: Annotated[list[str] | None, typer.Option(
-        "--skip", metavar="NAME", help=f"Turn an extractor off (repeatable): {', '.join(EXTRACTOR_NAMES)}.")] = None,
-    templates: Annotated[Path, typer.Option(
-        help="Folder with card templates overriding the shipped ones, if it exists.")] = Path("templates"),
+    notes_dir: NotesDir = Path("notes"),
+    out: OutDir = Path("decks"),
+    deck: DeckName = None,
+    vault: VaultName = None,
+    skip: Skip = None,
+    templates: TemplatesDir = Path("templates"),
+    player: Player = False,
+    link_template: LinkTemplate = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Keep running; rebuild shortly after notes change.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
@@ -75,15 +116,8 @@ def build(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
-    skipped = set(skip or [])
-    unknown = skipped - set(EXTRACTOR_NAMES)
-    if unknown:
-        raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTOR_NAMES)}",
-                                 param_hint="--skip")
-    opts = BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck, vault=vault,
-                        extractors=tuple(n for n in EXTRACTOR_NAMES if n not in skipped),
-                        templates_dir=templates if templates.is_dir() else None,
-                        dry_run=dry_run, retire_days=retire_after, wait=wait)
+    opts = _options(notes_dir, out, deck, vault, skip, templates, player, link_template,
+                    dry_run=dry_run, retire_days=retire_after, wait=wait)
     deliver = _delivery(into, anki_connect, anki_connect_url, suspend_retired)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     stdout = err if quiet else Console(soft_wrap=True, highlight=False)
@@ -199,7 +233,53 @@ def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool,
         out.print(f"{report.output} is up to date")
 
 
+@preview_app.command(help="""Write one HTML page showing every card, front and back, as Anki renders it.
+
+Builds the cards exactly as build-deck would (same options, templates and CSS) without writing
+the deck or its state, and writes a self-contained page grouped by note, with the build's counts
+and warnings, a search box and a light/dark switch. Open it in any browser; it needs no network.""")
+def preview(
+    notes_dir: NotesDir = Path("notes"),
+    html_path: Annotated[Path | None, typer.Option(
+        "--html", metavar="PATH", help="Where to write the page [default: <out>/<deck>.preview.html].")] = None,
+    out: OutDir = Path("decks"),
+    deck: DeckName = None,
+    vault: VaultName = None,
+    skip: Skip = None,
+    templates: TemplatesDir = Path("templates"),
+    player: Player = False,
+    link_template: LinkTemplate = None,
+) -> None:
+    from cardgen.apkg.templates import load_templates
+    from cardgen.preview import page, write_page
+    from cardgen.state import StoredCard
+
+    cards: list[StoredCard] = []
+    opts = _options(notes_dir, out, deck, vault, skip, templates, player, link_template,
+                    dry_run=True, on_cards=cards.extend)
+    err = Console(stderr=True, soft_wrap=True, highlight=False)
+    try:
+        report = build_deck(opts)
+        assert report.output is not None
+        target = html_path or Path(report.output).with_suffix(".preview.html")
+        write_page(target, page(cards, report, load_templates(opts.templates_dir), Path(report.output).stem))
+    except (CardgenError, OSError) as e:
+        err.print(f"[red]error:[/red] {rich_escape(str(e))}")
+        raise typer.Exit(1) from None
+    for d in report.diagnostics:
+        colour = "red" if d.level == "error" else "yellow"
+        err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]")
+    typer.echo(f"{report.notes} notes -> {len(cards)} cards; wrote {target}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+_SUBCOMMANDS = {"preview": preview_app}  # build-deck <name> ...; anything else is the build's NOTES_DIR
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in _SUBCOMMANDS:
+        _SUBCOMMANDS[sys.argv[1]](args=sys.argv[2:], prog_name=f"build-deck {sys.argv[1]}")
     app(prog_name="build-deck")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from cardgen.media import Source
 from cardgen.timestamps import Moment
 
 __all__ = ["Block", "Callout", "Card", "Diagnostic", "Moment", "Note", "Section", "Sentence", "Text"]
@@ -83,6 +84,7 @@ class Note:
     tags: tuple[str, ...]
     deck: str | None  # frontmatter override of the deck name
     sections: tuple[Section, ...]
+    media: Source | None = None  # a source other than YouTube (Vimeo, an audio file, a URL template)
 
 
 Kind = Literal["basic", "cloze"]

@@ -20,6 +20,7 @@ from cardgen.errors import CardgenError, PackageError
 from cardgen.faults import checkpoint
 from cardgen.files import discover
 from cardgen.lock import build_lock
+from cardgen.media import MediaOptions
 from cardgen.model import Diagnostic
 from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, WAIT_SECONDS, check_names
 from cardgen.state import (
@@ -27,6 +28,7 @@ from cardgen.state import (
     STATE_DIR,
     Snapshot,
     Store,
+    StoredCard,
     copy_state,
     file_stat,
     load_snapshot,
@@ -54,6 +56,9 @@ class BuildOptions:
     retire_days: int = RETIRE_DAYS
     wait: float = WAIT_SECONDS  # to wait for another build of the same output folder
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # processes that parse notes
+    media: MediaOptions = field(default_factory=MediaOptions)  # embedded player, link template
+    # called with every card the deck holds (after planning); set, the no-change shortcut is skipped
+    on_cards: Callable[[list[StoredCard]], None] | None = None
 
 
 @dataclass
@@ -131,7 +136,7 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
             report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
                                                          "no callout and no timestamped sentence"))
         planner.note(rel, nb.cards, previous)
-        unlinked = sum(1 for c in nb.cards if "watch?v=" not in c.fields[3])
+        unlinked = sum(1 for c in nb.cards if not c.fields[3])  # no moment link: no video, nor another source
         store.save_note(rel, NoteRecord(
             nb.hash, nb.video, nb.cards[0].deck if nb.cards else None,
             [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics],
@@ -141,7 +146,7 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
 
 def _count_note(report: BuildReport, rel: str, video: str | None, unlinked: int) -> None:
     report.notes += 1
-    if not video:
+    if not video and unlinked:
         report.notes_without_video.append(rel)
         report.cards_without_link += unlinked
 
@@ -179,7 +184,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
            progress: Callable[[int, int], None] | None) -> BuildReport:
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
     vault = opts.vault or opts.notes_dir.resolve().name
-    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days)
+    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days, opts.media)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
@@ -187,7 +192,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     snapshot_path = state_paths(state_root, stem)[0].with_suffix(".snapshot.json")
     snap = load_snapshot(snapshot_path)
     snapshot_key = _fingerprint(config, templates_hash)
-    if snapshot_holds(snap, snapshot_key, stats, out, now):
+    if opts.on_cards is None and snapshot_holds(snap, snapshot_key, stats, out, now):
         assert snap is not None
         return _unchanged(snap, opts.dry_run)
 
@@ -197,7 +202,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     from cardgen.changes import Planner
     from cardgen.ids import note_keys
     from cardgen.legacy import legacy_files, migrate_legacy
-    from cardgen.vault import build_notes
+    from cardgen.vault import Recipe, build_notes
 
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
     snapshot_path.unlink(missing_ok=True)  # from here on the snapshot would vouch for a deck being replaced
@@ -220,7 +225,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         for rel in records:
             if rel not in present:
                 planner.gone(rel)
-        built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same, extractors, root, vault, opts.jobs)
+        built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same,
+                            Recipe(extractors, root, vault, opts.media), opts.jobs)
         _collect(built, len(paths), store, planner, report, present, progress)
         changes = planner.finish()
         _report_changes(report, changes, planner, store, extractors)
@@ -236,6 +242,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         store.put("templates", templates_hash)
         if dirty:
             store.put("packaged", None)  # until the .apkg is written: a crash in between repackages
+        if opts.on_cards is not None:
+            opts.on_cards(store.cards())
         if opts.dry_run:
             store.conn.execute("ROLLBACK")
             return report

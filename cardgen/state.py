@@ -45,6 +45,7 @@ CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT 
 """
 # the columns of a stored card, in the order ``Previous`` takes them
 _PREV = "key, note, pos, extractor, kind, deck, line, moments, video, guid, fp, mod, retired, nid"
+_PREV_OF_C = ", ".join("c." + column for column in _PREV.split(", "))
 
 
 @dataclass(slots=True)
@@ -174,14 +175,23 @@ class Store:
     def next_nid(self, floor: int) -> int:
         return max(floor, self.get("next_nid", 0))
 
+    def cards(self) -> list[StoredCard]:
+        """Every card the deck holds, whole, in package order."""
+        rows = self.conn.execute(
+            f"SELECT {_PREV_OF_C}, n.tags, n.flds FROM cards c JOIN pkg.notes n ON n.id = c.nid ORDER BY c.nid")
+        return [_whole(Previous(*row[:-2]), row[-2], row[-1]) for row in rows]
+
     def prev_card(self, prev: Previous) -> StoredCard:
         """A stored card whole again: bookkeeping from the state, content from the collection."""
         row = self.conn.execute("SELECT tags, flds FROM pkg.notes WHERE id=?", (prev.nid,)).fetchone()
-        tags, flds = row if row else ("", "")
-        return StoredCard(key=prev.key, note=prev.note, extractor=prev.extractor, kind=prev.kind, deck=prev.deck,
-                          tags=tags.split(), fields=flds.split("\x1f"), moments=orjson.loads(prev.moments),
-                          line=prev.line, video=prev.video, guid=prev.guid, fp=prev.fp, mod=prev.mod,
-                          retired=prev.retired, nid=prev.nid, pos=prev.pos)
+        return _whole(prev, *(row or ("", "")))
+
+
+def _whole(prev: Previous, tags: str, flds: str) -> StoredCard:
+    return StoredCard(key=prev.key, note=prev.note, extractor=prev.extractor, kind=prev.kind, deck=prev.deck,
+                      tags=tags.split(), fields=flds.split("\x1f"), moments=orjson.loads(prev.moments), line=prev.line,
+                      video=prev.video, guid=prev.guid, fp=prev.fp, mod=prev.mod, retired=prev.retired, nid=prev.nid,
+                      pos=prev.pos)
 
 
 def state_paths(out_dir: Path, stem: str) -> tuple[Path, Path]:

@@ -14,6 +14,7 @@ from cardgen.errors import NoteError
 from cardgen.extract import run_extractors
 from cardgen.faults import checkpoint
 from cardgen.ids import card_guid
+from cardgen.media import MediaOptions, NoteMedia
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
 from cardgen.state import StoredCard
@@ -65,10 +66,10 @@ def note_tags(note: Note) -> list[str]:
     return list(dict.fromkeys(tags + list(note.tags)))
 
 
-def stored_cards(cards: list[Card], note: Note, root: str, vault: str) -> list[StoredCard]:
-    deck, tags = deck_name(root, note), note_tags(note)
+def stored_cards(cards: list[Card], note: Note, root: str, vault: str, media: MediaOptions) -> list[StoredCard]:
+    deck, tags, links = deck_name(root, note), note_tags(note), NoteMedia(note, media)
     return [StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind, deck=deck, tags=tags,
-                       fields=card_fields(card, note.path, note.video, vault),
+                       fields=card_fields(card, note.path, links, vault),
                        moments=[m.seconds for m in card.moments], line=card.line, video=note.video)
             for card in cards]
 
@@ -85,8 +86,17 @@ class NoteBuild:
     cached: bool = False  # its bytes did not change: its cards are the state's
 
 
-def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, extractors: tuple[str, ...],
-               root: str, vault: str) -> NoteBuild:
+@dataclass(frozen=True)
+class Recipe:
+    """What shapes a note's cards besides its text: the same for every note of a build."""
+
+    extractors: tuple[str, ...]
+    root: str  # the top deck
+    vault: str  # the Obsidian vault, for links back to the note
+    media: MediaOptions
+
+
+def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, recipe: Recipe) -> NoteBuild:
     """Read one note and, unless its bytes hash to ``known_hash``, parse and extract it. Never raises:
     problems become diagnostics."""
     result = NoteBuild(rel)
@@ -102,9 +112,10 @@ def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, extr
             result.skipped = True
             return result
         result.video = note.video
-        result.cards = stored_cards(run_extractors(note, extractors), note, root, vault)
+        result.cards = stored_cards(run_extractors(note, recipe.extractors), note, recipe.root, recipe.vault,
+                                    recipe.media)
         for card in result.cards:  # here, in the worker processes, rather than in the parent
-            card.fp, card.guid = card.fingerprint(), card_guid(root, card.key)
+            card.fp, card.guid = card.fingerprint(), card_guid(recipe.root, card.key)
         result.ok = True
     except NoteError as e:
         result.diagnostics.append(Diagnostic(e.path, e.line, e.message, "error"))
@@ -116,31 +127,31 @@ def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, extr
     return result
 
 
-_job: tuple[Path, dict[str, str], dict[str, str], tuple[str, ...], str, str] | None = None  # set before forking
+_job: tuple[Path, dict[str, str], dict[str, str], Recipe] | None = None  # set before forking
 
 
 def _build_job(rel: str) -> NoteBuild:
     assert _job is not None
-    notes_dir, keys, hashes, extractors, root, vault = _job
-    return build_note(notes_dir, rel, keys[rel], hashes.get(rel), extractors, root, vault)
+    notes_dir, keys, hashes, recipe = _job
+    return build_note(notes_dir, rel, keys[rel], hashes.get(rel), recipe)
 
 
 PARALLEL_FROM = 64  # notes; below this, starting worker processes costs more than it saves
 
 
 def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], hashes: dict[str, str], same: set[str],
-                extractors: tuple[str, ...], root: str, vault: str, jobs: int) -> Iterator[NoteBuild]:
+                recipe: Recipe, jobs: int) -> Iterator[NoteBuild]:
     """Every note in ``paths`` order: those in ``same`` as they were, the others read and, when their
     bytes changed since ``hashes``, parsed and extracted, spread over ``jobs`` processes. Results
     stream: memory stays flat however big the vault."""
     pending = [rel for rel in paths if rel not in same]
     if jobs <= 1 or len(pending) < PARALLEL_FROM:
-        built: Iterator[NoteBuild] = (build_note(notes_dir, rel, keys[rel], hashes.get(rel), extractors, root, vault)
+        built: Iterator[NoteBuild] = (build_note(notes_dir, rel, keys[rel], hashes.get(rel), recipe)
                                       for rel in pending)
         yield from _merge(paths, same, built)
         return
     global _job
-    _job = (notes_dir, keys, hashes, extractors, root, vault)  # the workers inherit it: only paths are sent
+    _job = (notes_dir, keys, hashes, recipe)  # the workers inherit it: only paths are sent
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             yield from _merge(paths, same, pool.imap(

@@ -12,7 +12,8 @@ from cardgen.extract import EXTRACTORS
 
 runner = CliRunner()
 OPTIONS = ("--out", "--deck", "--vault", "--skip", "--templates", "--dry-run", "--watch", "--json", "--verbose", "--strict",
-           "--quiet", "--retire-after", "--wait", "--into", "--suspend-retired", "--anki-connect", "--anki-connect-url")
+           "--quiet", "--retire-after", "--wait", "--player", "--link-template", "--into", "--suspend-retired",
+           "--anki-connect", "--anki-connect-url")
 GOOD = """
 ---
 title: Good note

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 BASIC_MODEL_ID = 1764083297
 CLOZE_MODEL_ID = 1764083298
-# Status: e.g. "retired"; Media and Reserved are spare fields kept for later features, since a
+# Status: e.g. "retired"; Media: the embedded player (cardgen/media.py); Reserved is spare, since a
 # field added after the first release would stop updates.
 BASIC_FIELDS = ("Front", "Back", "Context", "Moment", "Source", "Status", "Media", "Reserved")
 CLOZE_FIELDS = ("Text", "Back Extra", "Context", "Moment", "Source", "Status", "Media", "Reserved")

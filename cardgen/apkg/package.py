@@ -15,8 +15,9 @@ import zstandard
 from cardgen.errors import PackageError
 from cardgen.faults import checkpoint
 from cardgen.markup import escape
+from cardgen.media import NoteMedia
 from cardgen.model import Card
-from cardgen.timestamps import Moment, watch_url
+from cardgen.timestamps import Moment
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry dates: same content, same bytes
 _META_LATEST = b"\x08\x03"  # protobuf PackageMetadata{version: 3}: "the collection is collection.anki21b"
@@ -37,13 +38,13 @@ def _umask() -> int:
     return mask
 
 
-def moment_html(moments: Iterable[Moment], video: str | None) -> str:
+def moment_html(moments: Iterable[Moment], media: NoteMedia) -> str:
     links = []
     for m in moments:
-        vid = m.video or video
-        if vid:
-            other = " (other video)" if m.video and m.video != video else ""
-            links.append(f'<a href="{escape(watch_url(vid, m.seconds))}">▶ {m.label}{other}</a>')
+        url = media.url(m)
+        if url:
+            other = " (other video)" if m.video else ""  # m.video is set only for a video the note cites
+            links.append(f'<a href="{escape(url)}">▶ {m.label}{other}</a>')
     return " · ".join(links)
 
 
@@ -60,15 +61,15 @@ def _obsidian_url(path: str, heading: str, vault: str) -> str:
     return escape(f"obsidian://open?vault={quote(vault, safe='')}&file={quote(target, safe='')}")
 
 
-def card_fields(card: Card, path: str, video: str | None, vault: str) -> list[str]:
+def card_fields(card: Card, path: str, media: NoteMedia, vault: str) -> list[str]:
     """The Anki fields of a card, in the frozen order of both note types."""
     return [card.front,  # Front / Text: the question or the cloze text
             card.back,  # Back / Back Extra
             card.context,  # Context: breadcrumb
-            moment_html(card.moments, video),  # Moment: links into the video
+            moment_html(card.moments, media),  # Moment: links into the video
             source_html(path, card.line, card.heading, vault),  # Source: back to the note, in Obsidian
             "",  # Status: set when the card is retired
-            "",  # Media (spare)
+            media.player(card.moments),  # Media: the embedded player, when the build asks for it
             ""]  # Reserved (spare)
 
 

@@ -38,7 +38,7 @@ def card_moments(note: Note, section: Section, own: Iterable[Moment] = ()) -> tu
         return section.moments[:1]
     if section.before is not None:
         return (section.before,)
-    return (Moment(0),) if note.video else ()
+    return (Moment(0),) if note.video or note.media else ()
 
 
 def _cut(text: Text, words: int) -> Text:

@@ -56,16 +56,17 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
                                                   "write it as [mm:ss] or [hh:mm:ss]"))
-    if meta.video is None:
+    if meta.video is None and meta.media is None:
         stamped = next((s for s in sections if any(m.video is None for m in s.moments)), None)
         if stamped is not None:
             diagnostics.append(Diagnostic(path, (stamped.claims[0].line if stamped.claims else stamped.line), (
                 "has timestamps but no video: add 'videoId: <11-character id>' or 'url: <YouTube URL>' "
+                "(or 'mediaUrl:' for Vimeo, an audio or video file) "
                 "to the frontmatter so its cards link to their moments")))
     title = meta.title
     if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
         title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line
-    note = Note(path=path, key=meta.key, title=title, video=meta.video,
+    note = Note(path=path, key=meta.key, title=title, video=meta.video, media=meta.media,
                 channel=(walker.channel or meta.channel), tags=meta.tags, deck=meta.deck,
                 sections=tuple(sections))
     return note, diagnostics

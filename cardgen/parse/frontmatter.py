@@ -10,6 +10,7 @@ import frontmatter
 import yaml
 
 from cardgen.errors import NoteError
+from cardgen.media import MEDIA_KEYS, Source, classify
 from cardgen.model import Diagnostic
 from cardgen.timestamps import youtube_id
 
@@ -24,6 +25,7 @@ class Meta:
     title: str
     titled: bool  # the title came from the frontmatter, not the file name
     video: str | None
+    media: Source | None  # only when there is no YouTube video
     tags: tuple[str, ...]
     deck: str | None
     channel: str | None
@@ -75,6 +77,20 @@ def _key_line(text: str, key: str) -> int:
     return text.count("\n", 0, at) + 2 if at >= 0 else 1
 
 
+def _media(path: str, text: str, meta: dict[str, Any], warnings: list[Diagnostic]) -> Source | None:
+    """The first usable media URL: from a key that names one (``mediaUrl``, ``audio``, ...), else a
+    Vimeo page or media file under a generic key (``url``, ``source``, ...)."""
+    for key in (*MEDIA_KEYS, *_URL_KEYS):
+        if meta.get(key) in (None, ""):
+            continue
+        found = classify(str(meta[key]), key)
+        if isinstance(found, Source):
+            return found
+        if found is not None:
+            warnings.append(Diagnostic(path, _key_line(text, key), found))
+    return None
+
+
 def read_meta(path: str, text: str, stem: str) -> Meta:
     meta, body, body_line = _split(path, text)
     warnings: list[Diagnostic] = []
@@ -89,12 +105,14 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
             break
     if video is None:
         video = next((v for v in (youtube_id(str(meta[k])) for k in _URL_KEYS if meta.get(k)) if v), None)
+    media = None if video else _media(path, text, meta, warnings)
     title = str(meta.get("title") or stem).strip() or stem
     note_id = meta.get("cardgen_id") or meta.get("id")
     deck = meta.get("deck")
     channel = meta.get("channel")
     return Meta(
-        title=title, titled=bool(str(meta.get("title") or "").strip()), video=video, tags=_tags(meta.get("tags")),
+        title=title, titled=bool(str(meta.get("title") or "").strip()), video=video, media=media,
+        tags=_tags(meta.get("tags")),
         deck=str(deck).strip() if deck else None,
         channel=str(channel).strip() if channel else None,
         key=f"id:{note_id}" if note_id not in (None, "") else stem,
