@@ -31,10 +31,18 @@ def watch(opts: BuildOptions, report: Callable[[BuildReport | CardgenError], Non
           stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
     """Build now, then after every burst of changes. Returns on Ctrl-C or when ``stop`` is set."""
     paths = [opts.notes_dir] + ([opts.templates_dir] if opts.templates_dir else [])
-    _build_once(opts, report)
-    for _ in watchfiles.watch(*paths, watch_filter=_relevant(opts), debounce=debounce_ms, stop_event=stop,
-                              raise_interrupt=False, rust_timeout=500, yield_on_timeout=False):
+    events = watchfiles.watch(*paths, watch_filter=_relevant(opts), debounce=debounce_ms, stop_event=stop,
+                              raise_interrupt=False, rust_timeout=500, yield_on_timeout=True)
+    try:
+        # start watching before the first build: a note saved while it runs (seconds, in a big vault) is not missed
+        if next(events, None) is None:
+            return
         _build_once(opts, report)
+        for changes in events:
+            if changes:  # an empty set: the timeout, which lets Ctrl-C and ``stop`` through
+                _build_once(opts, report)
+    except KeyboardInterrupt:  # Ctrl-C during a build: it stops as after a crash, with nothing half-written
+        return
 
 
 def _build_once(opts: BuildOptions, report: Callable[[BuildReport | CardgenError], None]) -> None:

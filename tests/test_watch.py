@@ -41,8 +41,7 @@ def test_watch_rebuilds_after_an_edit_survives_a_broken_save_and_stops_on_ctrl_c
     reader = threading.Thread(target=lambda: errors.extend(iter(proc.stderr.readline, "")), daemon=True)
     reader.start()
     try:
-        assert wait_for(deck.exists), "the first build did not happen"
-        time.sleep(0.5)  # let the watcher start before the edits
+        assert wait_for(deck.exists), "the first build did not happen"  # the watcher runs from before it
         note.write_bytes(b"---\ntitle: [half\n\xff")  # an editor's half-written save
         assert wait_for(lambda: any("watched.md:3: error: not UTF-8" in e for e in errors)), errors
         note.write_text(NOTE.replace("sugar", "glucose"))
