@@ -18,7 +18,7 @@ BARE = re.compile(r"\[(" + STAMP + r"(?:,\s*" + STAMP + r")*)\](?!\()")
 CALLOUT = re.compile(r"^(?:>\s*)+\[!\w+\][+-]?\s*(.*)$")
 HEADING = re.compile(r"^#{2,6}\s+(.+?)\s*$")
 DEBRIS = re.compile(r"\[\[|\]\]|\[![a-zA-Z]+\]|\]\(#t=|\*\*\S|(^|\n|>)#{1,6} |â€|<script|onerror=|yt-timestamp")
-MOMENT = re.compile(r"[?&](?:amp;)?t=(\d+)s")
+MOMENT = re.compile(r"[?&](?:amp;)?t=(\d+)s|\.mp3#t=(\d+)")  # YouTube, or the podcast note's audio
 
 
 def seconds(stamp: str, slip: bool) -> int:
@@ -108,7 +108,7 @@ def test_every_stamp_heading_and_callout_reaches_a_card(built):
         rel = path.relative_to(REPO / "notes").as_posix()
         note = read_note(path.read_text())
         mine = by_note[rel]
-        linked = {int(t) for c in mine for t in MOMENT.findall(c["fields"]["Moment"])}
+        linked = {int(a or b) for c in mine for a, b in MOMENT.findall(c["fields"]["Moment"])}
         assert note["stamps"] <= linked | {0}, (rel, sorted(note["stamps"] - linked))
         text = " ".join(plain(" ".join(c["fields"].values())) for c in mine)
         for heading in note["headings"]:
