@@ -27,8 +27,9 @@ from cardgen.errors import NoteError  # noqa: E402
 from cardgen.extract import EXTRACTORS, run_extractors  # noqa: E402
 from cardgen.media import MediaOptions  # noqa: E402
 from cardgen.parse import parse_note  # noqa: E402
-from cardgen.vault import decode_note, stored_cards  # noqa: E402
+from cardgen.vault import Recipe, decode_note, stored_cards  # noqa: E402
 
+RECIPE = Recipe(tuple(EXTRACTORS), "fuzz", "vault", MediaOptions())
 FRAGMENTS = [
     "[00:47:47](#t=00:47:47)", "[05:30]", "[99:99]", "[53:18:00]", "[01:09:09, 01:09:11]", "[00:01:12](#)",
     '<a class="yt-timestamp" data-t="00:02:03">[00:02:03]</a>', '<a class="yt-timestamp" data-t="">', "</a>",
@@ -71,7 +72,7 @@ def one(data: bytes) -> str | None:
     try:
         note, _ = parse_note("fuzz.md", decode_note(data, "fuzz.md"), "fuzz")
         if note is not None:
-            stored_cards(run_extractors(note, EXTRACTORS), note, "fuzz", "vault", MediaOptions())
+            stored_cards(run_extractors(note, EXTRACTORS), note, RECIPE)
     except NoteError:
         pass
     except Exception:  # noqa: BLE001 - counting every crash is the point

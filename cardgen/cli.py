@@ -14,6 +14,7 @@ from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cardgen import __version__
+from cardgen.config import CONFIG_FILE, SETTINGS, Config, load_config
 from cardgen.errors import CardgenError, ConfigError
 from cardgen.media import LINK_PLACEHOLDERS, MediaOptions, placeholder_problem
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
@@ -21,12 +22,15 @@ from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RET
 
 if TYPE_CHECKING:
     from cardgen.deliver import Deliver
+    from cardgen.state import StoredCard
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 preview_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+config_app = typer.Typer(add_completion=False, rich_markup_mode=None)
 _PROGRESS_FROM = 50  # notes; smaller vaults build before a bar would be worth drawing
 
-# options the build and the preview share: the preview shows the cards the same build would make
+# options the build, the preview and `config` share: the preview shows the cards the same build would make;
+# those cardgen.toml also sets take their defaults from cardgen.config.SETTINGS
 NotesDir = Annotated[Path, typer.Argument(help="Folder of Markdown notes, searched recursively.")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder the .apkg is written to.")]
 DeckName = Annotated[str | None, typer.Option(help="Name of the top deck [default: the notes folder's name].")]
@@ -40,15 +44,36 @@ Player = Annotated[bool, typer.Option(
     "--player/--no-player", help="Embed a player on the back of each card, playing from its moment to the next.")]
 LinkTemplate = Annotated[str | None, typer.Option(
     metavar="TEMPLATE", help="URL for YouTube moments instead of youtube.com, with {id}, {seconds} or {hms}.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as failure (exit 1).")]
+RetireAfter = Annotated[int, typer.Option(
+    metavar="DAYS", help="Keep packaging cards whose source is gone, tagged retired, for this many days.")]
+Wait = Annotated[float, typer.Option(
+    metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")]
 
 
-def _options(notes_dir: Path, out: Path, deck: str | None, vault: str | None, skip: list[str] | None,
-             templates: Path, player: bool, link_template: str | None, **kw: object) -> BuildOptions:
-    skipped = set(skip or [])
-    unknown = skipped - set(EXTRACTOR_NAMES)
+def _config(ctx: typer.Context, notes_dir: Path) -> Config:
+    """Defaults < the vault's cardgen.toml < the flags this command line gave."""
+    given = {s.key: ctx.params[s.flag] for s in SETTINGS
+             if s.flag in ctx.params and _source(ctx, s.flag) == "COMMANDLINE"}
+    unknown = set(given.get("extractors.skip", ())) - set(EXTRACTOR_NAMES)
     if unknown:
         raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTOR_NAMES)}",
                                  param_hint="--skip")
+    try:
+        return load_config(notes_dir, given)
+    except CardgenError as e:
+        Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]error:[/red] {rich_escape(str(e))}")
+        raise typer.Exit(1) from None
+
+
+def _source(ctx: typer.Context, name: str) -> str | None:
+    source = ctx.get_parameter_source(name)
+    return source.name if source is not None else None
+
+
+def _options(ctx: typer.Context, notes_dir: Path, player: bool, link_template: str | None,
+             **kw: object) -> tuple[BuildOptions, Config]:
+    config = _config(ctx, notes_dir)
     if link_template is not None:
         problem = placeholder_problem(link_template, LINK_PLACEHOLDERS)
         if problem is None and "{id}" not in link_template:
@@ -57,10 +82,8 @@ def _options(notes_dir: Path, out: Path, deck: str | None, vault: str | None, sk
             problem = "it must start with https://, http:// or file://"
         if problem:
             raise typer.BadParameter(problem, param_hint="--link-template")
-    return BuildOptions(notes_dir=notes_dir, out_dir=out, deck=deck, vault=vault,
-                        extractors=tuple(n for n in EXTRACTOR_NAMES if n not in skipped),
-                        templates_dir=templates if templates.is_dir() else None,
-                        media=MediaOptions(player=player, link_template=link_template), **kw)  # type: ignore[arg-type]
+    return BuildOptions(notes_dir=notes_dir, media=MediaOptions(player=player, link_template=link_template),
+                        **config.build_options(), **kw), config  # type: ignore[arg-type]
 
 
 def _version(value: bool) -> None:
@@ -81,9 +104,13 @@ what you did to them in Anki) alone, and keeps every review.
 `build-deck preview [NOTES_DIR] [--html PATH]` writes every card to one HTML page instead
 (see `build-deck preview --help`).
 
-Exit status: 0 built; 1 a note failed (the others are still built) or, with --strict, a
-warning; 2 bad usage.""")
+Settings can also live in cardgen.toml at the top of NOTES_DIR; flags given here override it.
+`build-deck config NOTES_DIR` prints the settings in effect.
+
+Exit status: 0 built; 1 a note failed (the others are still built), the settings are wrong or,
+with --strict, a warning; 2 bad usage.""")
 def build(
+    ctx: typer.Context,
     notes_dir: NotesDir = Path("notes"),
     out: OutDir = Path("decks"),
     deck: DeckName = None,
@@ -94,15 +121,14 @@ def build(
     link_template: LinkTemplate = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Keep running; rebuild shortly after notes change.")] = False,
+    report_weak: Annotated[bool, typer.Option(
+        "--report", help="After building, list weak cards (file:line) and count them by kind.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Report changes per note.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failure (exit 1).")] = False,
+    strict: Strict = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems.")] = False,
-    retire_after: Annotated[int, typer.Option(
-        metavar="DAYS", help="Keep packaging cards whose source is gone, tagged retired, for this many days.")]
-    = RETIRE_DAYS,
-    wait: Annotated[float, typer.Option(
-        metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")] = WAIT_SECONDS,
+    retire_after: RetireAfter = RETIRE_DAYS,
+    wait: Wait = WAIT_SECONDS,
     into: Annotated[Path | None, typer.Option(metavar="COLLECTION", help=(
         "Then import the deck into this Anki collection (collection.anki2; Anki closed), after a backup. "
         "Needs: pip install 'cardgen[anki]'."))] = None,
@@ -116,8 +142,11 @@ def build(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
-    opts = _options(notes_dir, out, deck, vault, skip, templates, player, link_template,
-                    dry_run=dry_run, retire_days=retire_after, wait=wait)
+    if watch and report_weak:
+        raise typer.BadParameter("cannot be used with --watch", param_hint="--report")
+    cards: list[StoredCard] = []  # with --report: every card the deck holds
+    opts, config = _options(ctx, notes_dir, player, link_template, dry_run=dry_run,
+                            on_cards=cards.extend if report_weak else None)
     deliver = _delivery(into, anki_connect, anki_connect_url, suspend_retired)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     stdout = err if quiet else Console(soft_wrap=True, highlight=False)
@@ -129,12 +158,20 @@ def build(
     except CardgenError as e:
         err.print(f"[red]error:[/red] {rich_escape(str(e))}")
         raise typer.Exit(1) from None
+    weak: dict[str, object] = {}
+    if report_weak:  # loaded only when asked for: it reads card text as the parser does
+        from cardgen.report import find_weak, report_json, report_lines
+
+        found = find_weak(cards, report.hints, opts.answer_words)
+        weak = {"report": report_json(found)}
     if not as_json:
         _print_summary(report, stdout, err, quiet, verbose)
+        if report_weak:
+            typer.echo("\n".join(report_lines(found)))
     delivered = _deliver(deliver, report, err if as_json else stdout, err, quiet)
     if as_json:
-        typer.echo(json.dumps(report.as_dict() | delivered, indent=2, ensure_ascii=False))
-    if report.errors or "error" in delivered.get("delivery", {}) or (strict and report.warnings):
+        typer.echo(json.dumps(report.as_dict() | weak | delivered, indent=2, ensure_ascii=False))
+    if report.errors or "error" in delivered.get("delivery", {}) or (config["strict"] and report.warnings):
         raise typer.Exit(1)
 
 
@@ -239,6 +276,7 @@ Builds the cards exactly as build-deck would (same options, templates and CSS) w
 the deck or its state, and writes a self-contained page grouped by note, with the build's counts
 and warnings, a search box and a light/dark switch. Open it in any browser; it needs no network.""")
 def preview(
+    ctx: typer.Context,
     notes_dir: NotesDir = Path("notes"),
     html_path: Annotated[Path | None, typer.Option(
         "--html", metavar="PATH", help="Where to write the page [default: <out>/<deck>.preview.html].")] = None,
@@ -252,11 +290,9 @@ def preview(
 ) -> None:
     from cardgen.apkg.templates import load_templates
     from cardgen.preview import page, write_page
-    from cardgen.state import StoredCard
 
     cards: list[StoredCard] = []
-    opts = _options(notes_dir, out, deck, vault, skip, templates, player, link_template,
-                    dry_run=True, on_cards=cards.extend)
+    opts, _ = _options(ctx, notes_dir, player, link_template, dry_run=True, on_cards=cards.extend)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     try:
         report = build_deck(opts)
@@ -274,7 +310,27 @@ def preview(
         raise typer.Exit(1)
 
 
-_SUBCOMMANDS = {"preview": preview_app}  # build-deck <name> ...; anything else is the build's NOTES_DIR
+@config_app.command(help=f"""Print the effective configuration as TOML: the defaults, then the
+vault's {CONFIG_FILE} (or [tool.cardgen] in its pyproject.toml), then the flags given here. Each
+value says where it came from.""")
+def show_config(
+    ctx: typer.Context,
+    notes_dir: NotesDir = Path("notes"),
+    out: OutDir = Path("decks"),
+    deck: DeckName = None,
+    vault: VaultName = None,
+    skip: Skip = None,
+    templates: TemplatesDir = Path("templates"),
+    strict: Strict = False,
+    retire_after: RetireAfter = RETIRE_DAYS,
+    wait: Wait = WAIT_SECONDS,
+) -> None:
+    # the options are declared for --help and parsing; _config reads them from ctx, with their source
+    typer.echo(_config(ctx, notes_dir).to_toml(), nl=False)
+
+
+# build-deck <name> ...; anything else is the build's NOTES_DIR (a notes folder named so: ./config)
+_SUBCOMMANDS = {"preview": preview_app, "config": config_app}
 
 
 def main() -> None:

@@ -107,12 +107,12 @@ class Card:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """A warning or error about one place in one note."""
+    """A warning or error about one place in one note; or a hint: a weak card, for ``--report`` only."""
 
     path: str
     line: int
     message: str
-    level: Literal["warning", "error"] = "warning"
+    level: Literal["warning", "error", "hint"] = "warning"
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.level}: {self.message}"

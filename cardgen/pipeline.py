@@ -16,13 +16,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cardgen.apkg.templates import TEMPLATE_FILES, load_templates
-from cardgen.errors import CardgenError, PackageError
+from cardgen.decks import check_template
+from cardgen.errors import CardgenError, ConfigError, PackageError
 from cardgen.faults import checkpoint
 from cardgen.files import discover
 from cardgen.lock import build_lock
 from cardgen.media import MediaOptions
 from cardgen.model import Diagnostic
-from cardgen.settings import EXTRACTOR_NAMES, RETIRE_DAYS, WAIT_SECONDS, check_names
+from cardgen.settings import (
+    ANSWER_WORDS,
+    DECK_TEMPLATE,
+    EXTRACTOR_NAMES,
+    HIDDEN_WORDS,
+    RETIRE_DAYS,
+    WAIT_SECONDS,
+    check_names,
+)
 from cardgen.state import (
     RACY_NS,
     STATE_DIR,
@@ -49,6 +58,10 @@ class BuildOptions:
     out_dir: Path
     extractors: tuple[str, ...] = EXTRACTOR_NAMES
     deck: str | None = None  # root deck name; default: the notes folder's name
+    deck_template: str = DECK_TEMPLATE  # every note's deck, from {deck} {folder} {title} {channel}
+    tags: tuple[str, ...] = ()  # added to every card
+    answer_words: int = ANSWER_WORDS
+    hidden_words: int = HIDDEN_WORDS
     vault: str | None = None  # Obsidian vault name for back-links; default: the notes folder's name
     templates_dir: Path | None = None
     timestamp: float | None = None  # the build's "now"; default: the clock
@@ -71,6 +84,7 @@ class BuildReport:
     notes_without_video: list[str] = field(default_factory=list)
     cards_without_link: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    hints: list[Diagnostic] = field(default_factory=list)  # weak spots, for --report; never a warning
     changes: dict[str, int] = field(default_factory=dict)
     per_note: dict[str, dict[str, int]] = field(default_factory=dict)
     reattached: list[dict[str, str]] = field(default_factory=list)
@@ -90,6 +104,7 @@ class BuildReport:
         d = asdict(self)
         d["total_cards"] = sum(self.cards.values())
         d["diagnostics"] = [{**asdict(x), "text": str(x)} for x in self.diagnostics]
+        del d["hints"]  # --report shows them
         return d
 
 
@@ -109,9 +124,9 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
             report.cached += 1
             planner.unchanged(rel, len(record.keys))
             _count_note(report, rel, nb.video, record.unlinked)
-            report.diagnostics.extend(nb.diagnostics)
+            _add_diagnostics(report, nb.diagnostics)
             continue
-        report.diagnostics.extend(nb.diagnostics)
+        _add_diagnostics(report, nb.diagnostics)
         if nb.skipped:
             report.skipped.append(rel)
             planner.gone(rel)
@@ -144,6 +159,11 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
         _count_note(report, rel, nb.video, unlinked)
 
 
+def _add_diagnostics(report: BuildReport, found: list[Diagnostic]) -> None:
+    for d in found:
+        (report.hints if d.level == "hint" else report.diagnostics).append(d)
+
+
 def _count_note(report: BuildReport, rel: str, video: str | None, unlinked: int) -> None:
     report.notes += 1
     if not video and unlinked:
@@ -162,6 +182,9 @@ def _fingerprint(*parts: object) -> str:
 def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Build (or, with ``dry_run``, preview) the vault's ``.apkg`` in ``opts.out_dir``."""
     extractors = tuple(check_names(opts.extractors))
+    problem = check_template(opts.deck_template)
+    if problem:
+        raise ConfigError(f"deck template {opts.deck_template!r}: {problem}")
     if not opts.notes_dir.is_dir():
         raise CardgenError(f"notes folder {opts.notes_dir} does not exist")
     root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
@@ -184,7 +207,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
            progress: Callable[[int, int], None] | None) -> BuildReport:
     now = int(opts.timestamp if opts.timestamp is not None else time.time())
     vault = opts.vault or opts.notes_dir.resolve().name
-    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days, opts.media)
+    config = _fingerprint(_code_fingerprint(), extractors, root, vault, opts.retire_days, opts.media,
+                          opts.deck_template, opts.tags, opts.answer_words, opts.hidden_words)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
@@ -200,6 +224,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     from cardgen.apkg.collection import create_collection, write_col
     from cardgen.apkg.package import write_apkg
     from cardgen.changes import Planner
+    from cardgen.extract import ExtractOptions
     from cardgen.ids import note_keys
     from cardgen.legacy import legacy_files, migrate_legacy
     from cardgen.vault import Recipe, build_notes
@@ -226,7 +251,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             if rel not in present:
                 planner.gone(rel)
         built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same,
-                            Recipe(extractors, root, vault, opts.media), opts.jobs)
+                            Recipe(extractors, root, vault, opts.media, ExtractOptions(opts.answer_words,
+                                   opts.hidden_words), opts.deck_template, opts.tags), opts.jobs)
         _collect(built, len(paths), store, planner, report, present, progress)
         changes = planner.finish()
         _report_changes(report, changes, planner, store, extractors)
@@ -292,7 +318,8 @@ def _stat(path: Path) -> list[int]:
 
 def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
     """The report of a build that found nothing changed since the snapshot."""
-    report = BuildReport(**{**snap.report, "diagnostics": [Diagnostic(**d) for d in snap.report["diagnostics"]]})
+    report = BuildReport(**{**snap.report, "diagnostics": [Diagnostic(**d) for d in snap.report["diagnostics"]],
+                            "hints": [Diagnostic(**d) for d in snap.report["hints"]]})
     total = sum(report.cards.values())
     report.changes = {"new": 0, "updated": 0, "unchanged": total, "reattached": 0, "retired": 0,
                       "still_retired": report.changes.get("retired", 0) + report.changes.get("still_retired", 0),

@@ -7,16 +7,18 @@ import multiprocessing
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cardgen.apkg.package import card_fields
+from cardgen.decks import deck_name
 from cardgen.errors import NoteError
-from cardgen.extract import run_extractors
+from cardgen.extract import ExtractOptions, run_extractors
 from cardgen.faults import checkpoint
 from cardgen.ids import card_guid
 from cardgen.media import MediaOptions, NoteMedia
 from cardgen.model import Card, Diagnostic, Note
 from cardgen.parse import parse_note
+from cardgen.settings import DECK_TEMPLATE
 from cardgen.state import StoredCard
 
 MAX_NOTE_BYTES = 10 * 1024 * 1024  # a note is a page of study notes; bigger is a mistake or a dump
@@ -45,18 +47,6 @@ def decode_note(data: bytes, rel: str) -> str:
         raise NoteError(rel, line, f"not UTF-8 (byte 0x{data[e.start]:02x}); re-save the note as UTF-8") from None
 
 
-def _deck_part(name: str) -> str:
-    return re.sub(r"\s+", " ", name.replace("::", " ")).strip() or "_"
-
-
-def deck_name(root: str, note: Note) -> str:
-    """Subdecks follow folders: ``root::folder::subfolder``; frontmatter ``deck:`` overrides."""
-    if note.deck:
-        return "::".join(_deck_part(p) for p in note.deck.split("::"))
-    folders = PurePosixPath(note.path).parts[:-1]
-    return "::".join([_deck_part(root), *(_deck_part(f) for f in folders)])
-
-
 def note_tags(note: Note) -> list[str]:
     tags = ["cardgen"]
     if note.video:
@@ -66,10 +56,11 @@ def note_tags(note: Note) -> list[str]:
     return list(dict.fromkeys(tags + list(note.tags)))
 
 
-def stored_cards(cards: list[Card], note: Note, root: str, vault: str, media: MediaOptions) -> list[StoredCard]:
-    deck, tags, links = deck_name(root, note), note_tags(note), NoteMedia(note, media)
+def stored_cards(cards: list[Card], note: Note, recipe: Recipe) -> list[StoredCard]:
+    deck = deck_name(recipe.root, recipe.deck_template, note)
+    tags, links = list(dict.fromkeys([*note_tags(note), *recipe.tags])), NoteMedia(note, recipe.media)
     return [StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind, deck=deck, tags=tags,
-                       fields=card_fields(card, note.path, links, vault),
+                       fields=card_fields(card, note.path, links, recipe.vault),
                        moments=[m.seconds for m in card.moments], line=card.line, video=note.video)
             for card in cards]
 
@@ -94,11 +85,14 @@ class Recipe:
     root: str  # the top deck
     vault: str  # the Obsidian vault, for links back to the note
     media: MediaOptions
+    options: ExtractOptions = ExtractOptions()
+    deck_template: str = DECK_TEMPLATE
+    tags: tuple[str, ...] = ()  # added to every card
 
 
 def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, recipe: Recipe) -> NoteBuild:
     """Read one note and, unless its bytes hash to ``known_hash``, parse and extract it. Never raises:
-    problems become diagnostics."""
+    problems become diagnostics. Weak spots for ``--report`` join them as hints, so they are replayed too."""
     result = NoteBuild(rel)
     try:
         checkpoint()
@@ -112,8 +106,8 @@ def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, reci
             result.skipped = True
             return result
         result.video = note.video
-        result.cards = stored_cards(run_extractors(note, recipe.extractors), note, recipe.root, recipe.vault,
-                                    recipe.media)
+        cards = run_extractors(note, recipe.extractors, recipe.options, result.diagnostics)
+        result.cards = stored_cards(cards, note, recipe)
         for card in result.cards:  # here, in the worker processes, rather than in the parent
             card.fp, card.guid = card.fingerprint(), card_guid(recipe.root, card.key)
         result.ok = True

@@ -13,7 +13,7 @@ from cardgen.extract import EXTRACTORS
 runner = CliRunner()
 OPTIONS = ("--out", "--deck", "--vault", "--skip", "--templates", "--dry-run", "--watch", "--json", "--verbose", "--strict",
            "--quiet", "--retire-after", "--wait", "--player", "--link-template", "--into", "--suspend-retired",
-           "--anki-connect", "--anki-connect-url")
+           "--anki-connect", "--anki-connect-url", "--report")
 GOOD = """
 ---
 title: Good note

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
 from cardgen.extract import callouts, claims, headings
-from cardgen.model import Card, Note
-from cardgen.settings import EXTRACTOR_NAMES
+from cardgen.model import Card, Diagnostic, Note
+from cardgen.settings import ANSWER_WORDS, EXTRACTOR_NAMES, HIDDEN_WORDS
 
-Extractor = Callable[[Note], list[Card]]
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """The knobs the extractors have (``cardgen.toml`` sets them)."""
+
+    answer_words: int = ANSWER_WORDS
+    hidden_words: int = HIDDEN_WORDS
+
+
+class Extractor(Protocol):
+    def __call__(self, note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
+        """The note's cards; ``hints`` collects what could not become a good card (for ``--report``)."""
+
 
 EXTRACTORS: dict[str, Extractor] = {
     "headings": headings.extract,
@@ -18,6 +32,15 @@ EXTRACTORS: dict[str, Extractor] = {
 assert tuple(EXTRACTORS) == EXTRACTOR_NAMES
 
 
-def run_extractors(note: Note, names: Iterable[str]) -> list[Card]:
-    """Every card the named extractors make from ``note``, in a fixed order."""
-    return [card for name in names for card in EXTRACTORS[name](note)]
+def run_extractors(note: Note, names: Iterable[str], options: ExtractOptions = ExtractOptions(),
+                   hints: list[Diagnostic] | None = None) -> list[Card]:
+    """Every card the named extractors make from ``note``, in a fixed order.
+
+    ``hints`` (when given) collects weak spots for the quality report, as ``"hint"`` diagnostics.
+    """
+    found: list[Diagnostic] = [] if hints is None else hints
+    cards = [card for name in names for card in EXTRACTORS[name](note, options, found)]
+    if cards and not any(s.moments for s in note.sections):
+        found.append(Diagnostic(note.path, 1, "no-moments: the note has no timestamp, so its cards link "
+                                              "to the start of the video or nowhere", "hint"))
+    return cards

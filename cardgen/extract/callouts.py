@@ -10,10 +10,14 @@ Summary, Note, Example 2) and untitled callouts get a question about their secti
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
 from cardgen.markup import escape
-from cardgen.model import Callout, Card, Note, Section
+from cardgen.model import Callout, Card, Diagnostic, Note, Section
+
+if TYPE_CHECKING:
+    from cardgen.extract import ExtractOptions
 
 _GENERIC = re.compile(
     r"^(?:the\s+)?(conclusions?|summary|in summary|overview|recap|tl;?dr|notes?|important|info|information|"
@@ -73,13 +77,13 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     return f"Explain: <b>{escape(title)}</b>"
 
 
-def extract(note: Note) -> list[Card]:
+def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     found = [(s, c) for s in note.sections for c in s.callouts]
     anchors = ranked([slug(c.title.plain) if c.title else f"{slug('/'.join(s.trail) or 'intro')}/{c.kind}"
                       for s, c in found])
     cards = []
     for (section, callout), anchor in zip(found, anchors, strict=True):
-        answer = study_answer(callout.blocks)
+        answer = study_answer(callout.blocks, options.answer_words)
         if not answer.plain:
             continue
         cards.append(Card(

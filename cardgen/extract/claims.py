@@ -12,10 +12,15 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from cardgen.extract.common import context, heading_of, ranked, slug
 from cardgen.markup import MATH_OR_CODE, escape
-from cardgen.model import Card, Note, Sentence
+from cardgen.model import Card, Diagnostic, Note, Sentence
+from cardgen.settings import HIDDEN_WORDS
+
+if TYPE_CHECKING:
+    from cardgen.extract import ExtractOptions
 
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
@@ -28,7 +33,6 @@ where whether which while who whom whose why will with within without would yet 
 yourself yourselves one two also many often even well way ways thing things something someone
 unlike cannot across among despite toward towards onto unless whereas although though since already
 """.split())
-_MAX_TERM_WORDS = 6
 # a capitalised run that does not start the sentence: a name, a product, an acronym
 _NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
@@ -92,13 +96,13 @@ def _spots(term: str, text: str) -> list[int]:
     return found
 
 
-def cloze(claim: Sentence) -> str | None:
+def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS) -> str | None:
     """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely."""
     words = len(claim.text.plain.split())
     visible = htmllib.unescape(re.sub(r"<[^>]*>", "", claim.text.html))
     for term in candidates(claim):
         n = len(term.split())
-        if n > _MAX_TERM_WORDS or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
+        if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
             continue
         if len(_spots(term, claim.text.plain)) != 1 or len(_spots(term, visible)) != 1:
             continue
@@ -118,15 +122,22 @@ def _find_in_html(html: str, needle: str) -> tuple[int, int] | None:
     return (hits[0], hits[0] + len(needle)) if len(hits) == 1 else None
 
 
-def extract(note: Note) -> list[Card]:
+def _quote(claim: Sentence, words: int = 12) -> str:
+    kept = claim.text.plain.split()
+    return " ".join(kept[:words]) + (" …" if len(kept) > words else "")
+
+
+def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     claims = [(s, c) for s in note.sections for c in s.claims]
     firsts = Counter(c.moments[0] for _, c in claims)
     anchors = ranked([f"t{c.moments[0].seconds}" if firsts[c.moments[0]] == 1 else
                       f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
     cards = []
     for (section, claim), anchor in zip(claims, anchors, strict=True):
-        text = cloze(claim)
+        text = cloze(claim, options.hidden_words)
         if text is None:
+            hints.append(Diagnostic(note.path, claim.line, f"no-key-term: nothing to hide in “{_quote(claim)}”",
+                                    "hint"))
             continue
         if claim.moments[0].video:
             anchor += f"@{claim.moments[0].video}"

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from cardgen.markup import escape
 from cardgen.model import Block, Note, Section, Text
+from cardgen.settings import ANSWER_WORDS
 from cardgen.timestamps import Moment
 
-ANSWER_WORDS = 40  # stop adding units to an answer past this many words
 UNIT_WORDS = 60  # cut a single unit longer than this
 
 
@@ -46,13 +46,13 @@ def _cut(text: Text, words: int) -> Text:
     return Text(escape(" ".join(kept)) + " …", " ".join(kept) + " …")
 
 
-def study_answer(blocks: Iterable[Block]) -> Text:
-    """The first units of a section or callout, up to about ``ANSWER_WORDS`` words."""
+def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
+    """The first units of a section or callout, up to about ``words`` words."""
     chosen: list[tuple[str, Text]] = []
     total = 0
     for kind, unit in (u for b in blocks for u in b.units):
         n = len(unit.plain.split())
-        if chosen and total + n > ANSWER_WORDS:
+        if chosen and total + n > words:
             break
         if n > UNIT_WORDS and kind != "whole":
             unit, n = _cut(unit, UNIT_WORDS), UNIT_WORDS

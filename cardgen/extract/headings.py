@@ -10,10 +10,14 @@ first sentences of the section (about 40 words) as the answer, linked to 0:50.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
 from cardgen.markup import escape, text_of
-from cardgen.model import Card, Note, Section
+from cardgen.model import Card, Diagnostic, Note, Section
+
+if TYPE_CHECKING:
+    from cardgen.extract import ExtractOptions
 
 _LINK = re.compile(r"<a\s[^>]*>.*?</a>", re.S)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
@@ -36,12 +40,13 @@ def question(note: Note, section: Section) -> str:
     return f"In “{title}”: what are the key points about <b>{escape(heading)}</b>?"
 
 
-def extract(note: Note) -> list[Card]:
+def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     sections = [s for s in note.sections if s.heading is not None]
     anchors = ranked(["/".join(slug(t) for t in s.trail) for s in sections])
     cards = []
     for section, anchor in zip(sections, anchors, strict=True):
-        answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks])
+        answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
+                              options.answer_words)
         if not answer.plain or _mostly_links(answer.html):
             continue  # a heading that only groups subsections, or a list of links to follow
         cards.append(Card(
