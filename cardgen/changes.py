@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from cardgen.apkg.collection import drop_note, put_notes
 from cardgen.apkg.models import STATUS_FIELD
+from cardgen.concepts import merged_definition
 from cardgen.faults import checkpoint
-from cardgen.ids import Reattachment, card_guid, reattach
+from cardgen.ids import Reattachment, card_guid, concept_key, reattach
 from cardgen.markup import escape
 from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
 from cardgen.state import NoteRecord, Previous, Store, StoredCard
@@ -62,6 +63,7 @@ class Planner:
         self._seen: dict[str, str] = {}  # key -> "note:line", for the cards of this build's changed notes
         self._next_nid = store.next_nid(now * 1000)
         self.per_note: dict[str, dict[str, int]] = {}  # note -> kind of change -> cards
+        self._touched: set[str] = set()  # terms whose definitions changed
 
     def previous(self, cards: list[StoredCard]) -> dict[str, Previous]:
         return self.store.previous([c.key for c in cards]) if self._track else {}
@@ -81,45 +83,117 @@ class Planner:
             seen[card.key] = f"{rel}:{card.line}"
         return None
 
-    def note(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous]) -> None:
-        """Plan and write the cards of a changed note (``previous``: their earlier versions)."""
+    def note(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous]) -> list[StoredCard]:
+        """Plan and write the cards of a changed note (``previous``: their earlier versions); the cards
+        that stay the note's own (a definition of a term several notes define goes into one card)."""
         self._may_go(rel)
+        self._touched.update(self.store.terms_of(rel))
+        definitions = [c for c in cards if c.concept]
+        self.store.set_definitions(rel, definitions)
+        self._touched.update(c.concept for c in definitions)
+        shared = self._shared({c.concept for c in definitions})
+        own = [c for c in cards if c.concept not in shared]
         written = []
-        for pos, card in enumerate(cards):
+        for pos, card in enumerate(own):
             card.pos = pos
             self._seen[card.key] = f"{rel}:{card.line}"
             prev = previous.get(card.key)
-            card.fp = card.fp or card.fingerprint()
-            if prev is None:
-                card.guid = self._free_guid(card)
-                card.mod, card.nid = self.now, self._new_nid()
-                self.changes.new.append(card.key)
-                if self._track:
-                    self._orphans.append(card.key)
-                kind = "new"
-            else:
-                card.guid, card.nid = prev.guid, prev.nid
-                if prev.fp == card.fp and prev.retired is None:
-                    card.mod = prev.mod
-                    self.changes.unchanged += 1
-                    kind = "unchanged"
-                else:
-                    card.mod = max(self.now, prev.mod + 1)  # Anki updates only strictly newer notes
-                    self.changes.updated.append(card.key)
-                    kind = "updated"
-            self._count(rel, kind, 1)
-            self.latest = max(self.latest, card.mod)
-            if kind != "unchanged" or prev is None or prev.note != rel or prev.deck != card.deck:
+            if self._plan(card, prev) != "unchanged" or prev is None or prev.note != rel or prev.deck != card.deck:
                 written.append(card)
-        self.store.save_cards(cards)
+        self.store.save_cards(own)
         if written:
             put_notes(self.store.conn, written)
             self.dirty = True
         checkpoint()  # a kill here leaves a half-done transaction: SQLite rolls it back
+        return own
+
+    def _plan(self, card: StoredCard, prev: Previous | None) -> str:
+        """Set the card's GUID, note id and change time from its earlier version; count it."""
+        card.fp = card.fp or card.fingerprint()
+        if prev is None:
+            card.guid = self._free_guid(card)
+            card.mod, card.nid = self.now, self._new_nid()
+            self.changes.new.append(card.key)
+            if self._track:
+                self._orphans.append(card.key)
+            kind = "new"
+        else:
+            card.guid, card.nid = prev.guid, prev.nid
+            if prev.fp == card.fp and prev.retired is None:
+                card.mod = prev.mod
+                self.changes.unchanged += 1
+                kind = "unchanged"
+            else:
+                card.mod = max(self.now, prev.mod + 1)  # Anki updates only strictly newer notes
+                self.changes.updated.append(card.key)
+                kind = "updated"
+        self._count(card.note, kind, 1)
+        self.latest = max(self.latest, card.mod)
+        return kind
+
+    def _shared(self, terms: set[str]) -> set[str]:
+        """The terms that already have one card for all the notes defining them."""
+        found = self.store.previous([concept_key(t) for t in sorted(terms)]) if terms else {}
+        return {t for t in terms if concept_key(t) in found}
+
+    def _concepts(self) -> None:
+        """One card per term that several notes define, listing every note's moment.
+
+        Once a term has its card it keeps it (and its GUID) as notes come and go, down to one note;
+        with none left it retires like any card. The first time, it takes over the identity of the
+        first note's own card of the term, so reviews of that card carry over.
+        """
+        for term in sorted(self._touched):
+            key, members = concept_key(term), self.store.definers(term)
+            prev = self.store.previous([key]).get(key)
+            if prev is None and len(members) < 2:
+                continue
+            if not members:
+                self._maybe_gone.add(key)
+                continue
+            own = sorted((p for p in self.store.previous([m.key for m in members]).values() if p.retired is None),
+                         key=lambda p: (p.note, p.pos))
+            heir = own[0] if prev is None and own else None  # the note's card whose identity the one card takes
+            born_now = heir is not None and heir.key in self.changes.new
+            if heir is not None and not born_now:
+                self.changes.reattached.append(Reattachment(key, heir.key, f"one card for a term {len(members)} "
+                                                                            "notes define"))
+            for p in own:  # the notes' own cards of the term become the one card: not retired, gone
+                self.store.drop_card(p.key)
+                if heir is None or p.nid != heir.nid:
+                    drop_note(self.store.conn, p.nid)
+                self._maybe_gone.discard(p.key)
+                self._uncount(p.key, p.note)
+            card = merged_definition(key, members)
+            self._seen[key] = f"{card.note}:{card.line}"
+            if born_now:  # new in this build anyway: it is simply new, under the GUID its note's card got
+                assert heir is not None
+                card.fp, card.guid, card.nid, card.mod = card.fingerprint(), heir.guid, heir.nid, self.now
+                self.changes.new.append(key)
+                self._count(card.note, "new", 1)
+                self.latest = max(self.latest, card.mod)
+            else:
+                self._plan(card, prev or heir)
+            self.store.save_cards([card])
+            put_notes(self.store.conn, [card])
+            self.dirty = True
+
+    def _uncount(self, key: str, note: str) -> None:
+        """Take back what planning counted for a card that became part of a term's one card."""
+        for kind, listed in (("new", self.changes.new), ("updated", self.changes.updated)):
+            if key in listed:
+                listed.remove(key)
+                self._count(note, kind, -1)
+                return
+        if note in self.per_note and self.per_note[note].get("unchanged"):
+            self.changes.unchanged -= 1
+            self._count(note, "unchanged", -1)
 
     def gone(self, rel: str) -> None:
         """A note that left the vault (or opted out): its cards may be re-attached, else retire."""
         self._may_go(rel)
+        self._touched.update(self.store.terms_of(rel))
+        self.store.set_definitions(rel, [])
         self.store.drop_note(rel)
 
     def unchanged(self, rel: str, n: int) -> None:
@@ -128,7 +202,8 @@ class Planner:
             self.per_note[rel] = {"unchanged": n}
 
     def finish(self) -> Changes:
-        """Re-attach, retire and prune; the changes of the whole build."""
+        """One card per shared term, then re-attach, retire and prune; the changes of the whole build."""
+        self._concepts()
         gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
                 if p.retired is None}
         if gone and self._orphans:

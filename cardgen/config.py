@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cardgen.errors import ConfigError
 from cardgen.decks import PLACEHOLDERS, check_tag, check_template
+from cardgen.errors import ConfigError
 from cardgen.settings import (
     ANSWER_WORDS,
     DECK_TEMPLATE,

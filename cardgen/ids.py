@@ -31,6 +31,11 @@ def card_guid(namespace: str, key: str) -> str:
     return str(genanki.guid_for(NAMESPACE, namespace, key))
 
 
+def concept_key(term: str) -> str:
+    """The key of the one card for a term several notes define: no note's, so no note owns it."""
+    return f"concept#{term}"
+
+
 @functools.lru_cache(maxsize=4096)
 def deck_id(name: str) -> int:
     """A deck id derived from the name (Anki matches decks by name; the id only has to be valid)."""

@@ -56,6 +56,7 @@ class Callout:
     blocks: tuple[Block, ...]
     moments: tuple[Moment, ...]
     line: int
+    link: str | None = None  # the target when the title is one wikilink, ``[[concept | Concept]]``
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ class Card:
     moments: tuple[Moment, ...]
     line: int
     heading: str = ""  # the section's heading, plain: where the back-link to the note lands
+    concept: str = ""  # for a definition: its normalised term; notes defining one term share one card
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,12 +150,12 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
         if not nb.cards:
             report.diagnostics.append(Diagnostic(rel, 1, "makes no cards: it has no section with content, "
                                                          "no callout and no timestamped sentence"))
-        planner.note(rel, nb.cards, previous)
+        own = planner.note(rel, nb.cards, previous)
         unlinked = sum(1 for c in nb.cards if not c.fields[3])  # no moment link: no video, nor another source
         store.save_note(rel, NoteRecord(
             nb.hash, nb.video, nb.cards[0].deck if nb.cards else None,
             [{"line": d.line, "message": d.message, "level": d.level} for d in nb.diagnostics],
-            [c.key for c in nb.cards], unlinked))
+            [c.key for c in own], unlinked))
         _count_note(report, rel, nb.video, unlinked)
 
 

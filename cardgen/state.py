@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS cards(
     guid TEXT NOT NULL UNIQUE, fp TEXT NOT NULL, mod INTEGER NOT NULL, retired INTEGER,
     nid INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT NULL;
+CREATE TABLE IF NOT EXISTS definitions(
+    term TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, card BLOB NOT NULL,
+    PRIMARY KEY(term, note, pos)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS definitions_by_note ON definitions(note);
 """
 # the columns of a stored card, in the order ``Previous`` takes them
 _PREV = "key, note, pos, extractor, kind, deck, line, moments, video, guid, fp, mod, retired, nid"
@@ -68,6 +72,7 @@ class StoredCard:
     retired: int | None = None  # when the source disappeared
     nid: int = 0  # its Anki note's id in the kept collection
     pos: int = 0  # its place among its note's cards
+    concept: str = ""  # the term a definition card defines (see ``Card.concept``)
 
     def fingerprint(self) -> str:
         # 64 bits: it is only ever compared with the same card's previous fingerprint
@@ -131,6 +136,19 @@ class Store:
 
     def drop_note(self, rel: str) -> None:
         self.conn.execute("DELETE FROM notes WHERE rel=?", (rel,))
+
+    # -- definitions: each note's definition cards, by term, for the one card of a term several notes define
+    def terms_of(self, rel: str) -> set[str]:
+        return {t for (t,) in self.conn.execute("SELECT term FROM definitions WHERE note=?", (rel,))}
+
+    def set_definitions(self, rel: str, cards: list[StoredCard]) -> None:
+        self.conn.execute("DELETE FROM definitions WHERE note=?", (rel,))
+        self.conn.executemany("INSERT INTO definitions VALUES(?,?,?,?)",
+                              [(c.concept, rel, i, orjson.dumps(c)) for i, c in enumerate(cards)])
+
+    def definers(self, term: str) -> list[StoredCard]:
+        return [StoredCard(**orjson.loads(blob)) for (blob,) in self.conn.execute(
+            "SELECT card FROM definitions WHERE term=? ORDER BY note, pos", (term,))]
 
     # -- cards
     def previous(self, keys: list[str]) -> dict[str, Previous]:

@@ -61,7 +61,8 @@ def stored_cards(cards: list[Card], note: Note, recipe: Recipe) -> list[StoredCa
     tags, links = list(dict.fromkeys([*note_tags(note), *recipe.tags])), NoteMedia(note, recipe.media)
     return [StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind, deck=deck, tags=tags,
                        fields=card_fields(card, note.path, links, recipe.vault),
-                       moments=[m.seconds for m in card.moments], line=card.line, video=note.video)
+                       moments=[m.seconds for m in card.moments], line=card.line, video=note.video,
+                       concept=card.concept)
             for card in cards]
 
 

@@ -48,9 +48,29 @@ def _about(note: Note, section: Section) -> str:
     return f"“{escape(note.title)}”"
 
 
+def _title(callout: Callout) -> str:
+    return callout.title.plain.strip().rstrip(":").strip() if callout.title else ""
+
+
+def _is_term(title: str) -> bool:
+    return len(title.split()) <= _TERM_WORDS and not _TOPIC.search(title)
+
+
+def concept(callout: Callout) -> str:
+    """The normalised term a callout defines ("" when it is no definition): the same in every note
+    that defines it, whatever the case, an article or a wikilink alias."""
+    title = _title(callout)
+    if (not title or _NOUN.get(callout.kind, "key point") not in ("key point", "note", "definition")
+            or _POINTERS.match(title) or _GENERIC.match(title) or _EXAMPLE.match(title) or title.endswith("?")
+            or not _is_term(title)):
+        return ""
+    term = callout.link.rsplit("/", 1)[-1] if callout.link else title
+    return slug(re.sub(r"^(the|a|an)\s+", "", term.strip(), flags=re.I))
+
+
 def question(note: Note, section: Section, callout: Callout) -> str:
     noun = _NOUN.get(callout.kind, "key point")
-    title = callout.title.plain.strip().rstrip(":").strip() if callout.title else ""
+    title = _title(callout)
     if not title:
         return f"What {noun} is given about {_about(note, section)}?"
     if _POINTERS.match(title):
@@ -70,7 +90,7 @@ def question(note: Note, section: Section, callout: Callout) -> str:
         return f"What does the quote “{escape(title.strip(chr(34) + '“”'))}” say?"
     if noun in _ADVICE:
         return f"Explain the {noun}: <b>{escape(title)}</b>"
-    if len(title.split()) <= _TERM_WORDS and not _TOPIC.search(title):
+    if _is_term(title):
         if title.lower().startswith("the "):
             title = "the " + title[4:]
         return f"What is <b>{escape(title)}</b>?"
@@ -89,5 +109,6 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
         cards.append(Card(
             key=f"{note.key}#callouts#{anchor}", kind="basic", extractor="callouts",
             front=question(note, section, callout), back=answer.html, context=context(note, section.trail),
-            heading=heading_of(section), moments=card_moments(note, section, callout.moments), line=callout.line))
+            heading=heading_of(section), moments=card_moments(note, section, callout.moments), line=callout.line,
+            concept=concept(callout)))
     return cards

@@ -219,6 +219,8 @@ class Walker:
         rest += head["children"][1:] + inl[1:] if inside_bold else inl[1:]
         cut = next((i for i, t in enumerate(rest) if t["type"] in ("softbreak", "linebreak")), len(rest))
         title, title_moments = inline_text(rest[:cut], self.ctx)
+        words = [t for t in rest[:cut] if not (t["type"] == "text" and not t["raw"].strip())]
+        link = words[0]["attrs"]["target"] if len(words) == 1 and words[0]["type"] == "wikilink" else None
         sink = Sink()
         body_tokens = ([{"type": "paragraph", "children": rest[cut + 1:], "src": ""}] if rest[cut + 1:] else [])
         body_tokens += children[1:]
@@ -235,7 +237,7 @@ class Walker:
         outer.callouts.extend(sink.callouts)
         moments = tuple(dict.fromkeys(title_moments + sink.moments))
         outer.moments.extend(moments)
-        return Callout(kind, title if title.plain else None, tuple(blocks), moments, line)
+        return Callout(kind, title if title.plain else None, tuple(blocks), moments, line, link)
 
     def table(self, tok: Token, sink: Sink) -> Block | None:
         head: list[Text] = []

@@ -1,0 +1,111 @@
+"""One concept, one card: a term several notes define becomes one definition card (issue 7)."""
+
+from __future__ import annotations
+
+import re
+
+from anki.collection import Collection
+from test_anki_import import duplicate_guids, import_apkg, log_counts, revlog_count
+
+VIDEOS = ("Entr0pyVid1", "Entr0pyVid2", "Entr0pyVid3")
+
+
+def definer(n: int, title: str = "Entropy", body: str = "", stamp: str = "00:0{n}:1{n}") -> str:
+    stamp = stamp.format(n=n)
+    return (f"---\ntitle: Lecture {n}\nvideoId: {VIDEOS[n - 1]}\n---\n\n## Heat\n\n"
+            f"> [!info] {title}\n> {body or f'A measure of disorder, as lecture {n} puts it.'} [{stamp}]\n\n"
+            f"Heat engines always waste some energy as heat in lecture number {n} [00:0{n}:2{n}].\n")
+
+
+def the_cards(vault, needle: str = "Entropy") -> list[dict]:
+    return [c for c in vault.cards() if f"<b>{needle}</b>" in c["fields"].get("Front", "")]
+
+
+def moment_links(card: dict) -> list[str]:
+    return re.findall(r'href="([^"]+)"', card["fields"]["Moment"])
+
+
+def test_a_term_defined_in_three_notes_is_one_card_with_three_moments(vault):
+    for n in (1, 2, 3):
+        vault.write(f"lecture-{n}.md", definer(n))
+    report = vault.build()
+    [card] = the_cards(vault)
+    links = moment_links(card)
+    assert len(links) == 3
+    assert [re.search(r"v=([\w-]+)", u).group(1) for u in links] == list(VIDEOS)
+    assert card["fields"]["Back"].startswith("<p>A measure of disorder, as lecture 1 puts it.")
+    assert card["fields"]["Moment"].count('class="cg-from"') == 3 and "Lecture 3" in card["fields"]["Moment"]
+    assert card["fields"]["Source"].count("obsidian://open") == 3
+    assert report.cards["callouts"] == 1 and report.changes["new"] == len(vault.cards())
+
+
+def test_removing_definers_keeps_the_card_until_none_is_left(vault):
+    for n in (1, 2, 3):
+        vault.write(f"lecture-{n}.md", definer(n))
+    vault.build()
+    [card] = the_cards(vault)
+    (vault.dir / "lecture-1.md").unlink()
+    report = vault.build(timestamp=2_000_000_000)
+    [again] = the_cards(vault)
+    assert again["guid"] == card["guid"] and len(moment_links(again)) == 2
+    assert "cardgen::retired" not in again["tags"]
+    assert report.changes["retired"] == 2  # lecture 1's heading and claim cards, not the definition
+    (vault.dir / "lecture-2.md").unlink()
+    vault.build(timestamp=2_000_000_100)
+    [alone] = the_cards(vault)
+    assert alone["guid"] == card["guid"] and len(moment_links(alone)) == 1
+    (vault.dir / "lecture-3.md").unlink()
+    vault.build(timestamp=2_000_000_200)
+    [gone] = the_cards(vault)
+    assert gone["guid"] == card["guid"] and "cardgen::retired" in gone["tags"]
+
+
+def test_the_same_wikilink_target_or_article_is_the_same_concept(vault):
+    vault.write("lecture-1.md", definer(1, title="[[entropy | Entropy (physics)]]"))
+    vault.write("lecture-2.md", definer(2, title="The Entropy"))
+    vault.write("lecture-3.md", definer(3, title="Enthalpy", body="Heat content at constant pressure."))
+    vault.build()
+    fronts = [c["fields"]["Front"] for c in vault.cards() if c["fields"].get("Front", "").startswith("What is")]
+    assert len(fronts) == 2 and sum("Enthalpy" in f for f in fronts) == 1
+
+
+def test_editing_one_definer_updates_the_one_card_in_place(vault):
+    for n in (1, 2):
+        vault.write(f"lecture-{n}.md", definer(n))
+    vault.build()
+    [card] = the_cards(vault)
+    vault.write("lecture-1.md", definer(1, body="The logarithm of the number of microstates."))
+    report = vault.build(timestamp=2_000_000_000)
+    [again] = the_cards(vault)
+    assert again["guid"] == card["guid"] and "microstates" in again["fields"]["Back"]
+    assert again["mod"] > card["mod"] and report.changes["new"] == 0
+
+
+def test_a_second_definer_turns_the_notes_card_into_the_one_card_and_anki_keeps_its_reviews(vault, tmp_path):
+    """The first note's own card becomes the shared one: same GUID, so Anki updates it in place."""
+    vault.write("lecture-1.md", definer(1))
+    vault.build()
+    [own] = the_cards(vault)
+    assert len(moment_links(own)) == 1
+    col = Collection(str(tmp_path / "collection.anki2"))
+    try:
+        import_apkg(col, vault.out / "notes.apkg")
+        [nid] = col.find_notes('"Front:*<b>Entropy</b>*"')
+        card = col.get_note(nid).cards()[0]
+        card.start_timer()
+        col.sched.answerCard(card, 3)  # one review of the definition
+        reviews, notes_before = revlog_count(col), col.note_count()
+        vault.write("lecture-2.md", definer(2))
+        report = vault.build(timestamp=2_000_000_000)
+        assert {"card": "concept#entropy", "was": "lecture-1#callouts#entropy",
+                "why": "one card for a term 2 notes define"} in report.reattached
+        [shared] = the_cards(vault)
+        assert shared["guid"] == own["guid"] and len(moment_links(shared)) == 2
+        log = import_apkg(col, vault.out / "notes.apkg")
+        assert nid in {e.id.nid for e in log.updated}
+        assert col.find_notes('"Front:*<b>Entropy</b>*"') == [nid]
+        assert col.note_count() == notes_before + 2  # lecture 2's heading and claim cards
+        assert revlog_count(col) == reviews == 1 and duplicate_guids(col) == 0
+        assert log_counts(log)["conflicting"] == 0
+    finally:
+        col.close()
