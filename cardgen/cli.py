@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cardgen import __version__
 from cardgen.config import CONFIG_FILE, SETTINGS, Config, load_config
 from cardgen.errors import CardgenError, ConfigError
-from cardgen.media import LINK_PLACEHOLDERS, MediaOptions, placeholder_problem
+from cardgen.media import link_template_problem
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
 
@@ -71,19 +71,13 @@ def _source(ctx: typer.Context, name: str) -> str | None:
     return source.name if source is not None else None
 
 
-def _options(ctx: typer.Context, notes_dir: Path, player: bool, link_template: str | None,
+def _options(ctx: typer.Context, notes_dir: Path, link_template: str | None,
              **kw: object) -> tuple[BuildOptions, Config]:
+    problem = link_template_problem(link_template) if link_template is not None else None
+    if problem:
+        raise typer.BadParameter(problem, param_hint="--link-template")
     config = _config(ctx, notes_dir)
-    if link_template is not None:
-        problem = placeholder_problem(link_template, LINK_PLACEHOLDERS)
-        if problem is None and "{id}" not in link_template:
-            problem = "it needs {id}, the YouTube video id"
-        if problem is None and not link_template.startswith(("https://", "http://", "file://")):
-            problem = "it must start with https://, http:// or file://"
-        if problem:
-            raise typer.BadParameter(problem, param_hint="--link-template")
-    return BuildOptions(notes_dir=notes_dir, media=MediaOptions(player=player, link_template=link_template),
-                        **config.build_options(), **kw), config  # type: ignore[arg-type]
+    return BuildOptions(notes_dir=notes_dir, **config.build_options(), **kw), config  # type: ignore[arg-type]
 
 
 def _version(value: bool) -> None:
@@ -96,8 +90,8 @@ def _version(value: bool) -> None:
 
 Every *.md under NOTES_DIR (default: notes/) becomes question/answer cards (headings, callouts)
 and cloze cards (timestamped claims), each linking to its moment in the video. One .apkg is
-written to --out (default: decks/), with a subdeck per folder, next to a small state file
-(<deck>.cardgen.json) that keeps every card's identity and change time. Import the .apkg into
+written to --out (default: decks/), with a subdeck per folder; the build state in
+<out>/.cardgen/ keeps every card's identity and change time. Import the .apkg into
 Anki; after a rebuild, re-importing updates changed cards in place, leaves unchanged ones (and
 what you did to them in Anki) alone, and keeps every review.
 
@@ -145,7 +139,7 @@ def build(
     if watch and report_weak:
         raise typer.BadParameter("cannot be used with --watch", param_hint="--report")
     cards: list[StoredCard] = []  # with --report: every card the deck holds
-    opts, config = _options(ctx, notes_dir, player, link_template, dry_run=dry_run,
+    opts, config = _options(ctx, notes_dir, link_template, dry_run=dry_run,
                             on_cards=cards.extend if report_weak else None)
     deliver = _delivery(into, anki_connect, anki_connect_url, suspend_retired)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -292,7 +286,7 @@ def preview(
     from cardgen.preview import page, write_page
 
     cards: list[StoredCard] = []
-    opts, _ = _options(ctx, notes_dir, player, link_template, dry_run=True, on_cards=cards.extend)
+    opts, _ = _options(ctx, notes_dir, link_template, dry_run=True, on_cards=cards.extend)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     try:
         report = build_deck(opts)

@@ -20,6 +20,7 @@ from typing import Any
 
 from cardgen.decks import PLACEHOLDERS, check_tag, check_template
 from cardgen.errors import ConfigError
+from cardgen.media import MediaOptions, link_template_problem
 from cardgen.settings import (
     ANSWER_WORDS,
     DECK_TEMPLATE,
@@ -68,6 +69,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("wait", float, WAIT_SECONDS, "seconds to wait for another build of the same --out folder",
             "wait", "wait", limits=(0, 86400)),
     Setting("strict", bool, False, "warnings fail the build", flag="strict"),
+    Setting("player", bool, False, "embed a player on the back of each card, from its moment to the next",
+            flag="player"),
+    Setting("link_template", str, None, "URL for YouTube moments instead of youtube.com, with {id}, {seconds} "
+            "or {hms}", flag="link_template", check=link_template_problem),
     Setting("extractors.skip", tuple, (), "extractors turned off", "extractors", "skip", choices=EXTRACTOR_NAMES,
             to_option=lambda skip: tuple(n for n in EXTRACTOR_NAMES if n not in skip)),
     Setting("extractors.answer_words", int, ANSWER_WORDS,
@@ -94,7 +99,9 @@ class Config:
 
     def build_options(self) -> dict[str, Any]:
         """The ``BuildOptions`` keyword arguments these settings give."""
-        return {s.field: (s.to_option or (lambda v: v))(self.values[s.key]) for s in SETTINGS if s.field}
+        options = {s.field: (s.to_option or (lambda v: v))(self.values[s.key]) for s in SETTINGS if s.field}
+        options["media"] = MediaOptions(player=self.values["player"], link_template=self.values["link_template"])
+        return options
 
     def to_toml(self) -> str:
         """The settings as a ``cardgen.toml``, each value commented with where it came from."""
@@ -113,8 +120,10 @@ class Config:
             if source == "flag":
                 source = f"flag --{s.flag.replace('_', '-')}" if s.flag else source
             comment = ""
-            if value is None:  # deck and vault: named after the notes folder
+            if value is None and s.key in ("deck", "vault"):  # named after the notes folder
                 value, source = self.notes_dir.resolve().name, f"{source}: the notes folder's name"
+            elif value is None:  # unset: shown commented out
+                value, comment, source = "", "# ", f"{source}: unset"
             elif isinstance(value, Path):  # as the file would say it: relative to the notes folder
                 if s.to_option is not None and s.to_option(value) is None:
                     comment, source = "# ", f"{source}: no such folder, so not used"

@@ -56,6 +56,16 @@ class MediaOptions:
     link_template: str | None = None
 
 
+def link_template_problem(template: str) -> str | None:
+    """Why ``template`` cannot be the URL of YouTube moments (``--link-template``), or ``None``."""
+    problem = placeholder_problem(template, LINK_PLACEHOLDERS)
+    if problem is None and "{id}" not in template:
+        problem = "it needs {id}, the YouTube video id"
+    if problem is None and not template.startswith(("https://", "http://", "file://")):
+        problem = "it must start with https://, http:// or file://"
+    return problem
+
+
 def placeholder_problem(template: str, allowed: Iterable[str]) -> str | None:
     """Why ``template`` cannot be filled in (an unknown ``{name}``, a stray brace), or ``None``."""
     allowed = tuple(allowed)

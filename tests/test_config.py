@@ -158,7 +158,8 @@ def test_config_prints_the_effective_settings_with_their_sources(vault):
     [templates] = [line for line in lines if line.startswith("# templates = ")]
     assert templates.endswith("# default: no such folder, so not used")
     printed = tomllib.loads(result.output)
-    assert len(printed) + len(printed["extractors"]) - 1 == len(SETTINGS) - 1
+    assert '# link_template = ""  # default: unset' in lines  # unset settings are shown, commented out
+    assert len(printed) + len(printed["extractors"]) - 1 == len(SETTINGS) - 2
     (vault.dir / "cardgen.toml").write_text(result.output)
     again = load_config(vault.dir)
     assert again["deck"] == "Mine" and again["extractors.skip"] == ("claims",) and again["tags"] == ("videos",)
@@ -264,3 +265,24 @@ def test_preview_follows_the_file(vault):
     result = runner.invoke(cli.preview_app, [str(vault.dir), "--html", str(vault.dir.parent / "p.html")])
     assert result.exit_code == 0, result.output
     assert "1 notes -> 1 cards" in result.output  # the heading card only
+
+
+def test_player_and_link_template_from_the_file_reach_the_cards_and_flags_override_them(vault):
+    vault.write("a.md", note())
+    (vault.dir / "cardgen.toml").write_text(
+        'player = true\nlink_template = "https://yewtu.be/watch?v={id}&t={seconds}"\n')
+    assert build(vault).exit_code == 0
+    [card] = [c for c in read_apkg(vault.out / "notes.apkg") if c["notetype"] == "cardgen cloze"]
+    assert "https://yewtu.be/watch?v=abcdefghijk&amp;t=65" in card["fields"]["Moment"]
+    assert "youtube-nocookie.com/embed/abcdefghijk" in card["fields"]["Media"]
+    assert build(vault, "--no-player").exit_code == 0
+    [card] = [c for c in read_apkg(vault.out / "notes.apkg") if c["notetype"] == "cardgen cloze"]
+    assert card["fields"]["Media"] == "" and "yewtu.be" in card["fields"]["Moment"]
+
+
+def test_a_bad_link_template_in_the_file_names_its_line(vault):
+    vault.write("a.md", note())
+    (vault.dir / "cardgen.toml").write_text('deck = "X"\nlink_template = "https://example.org/{video}"\n')
+    result = build(vault)
+    assert result.exit_code == 1
+    assert "cardgen.toml:2: link_template: unknown placeholder {video}; use {id}" in result.output
