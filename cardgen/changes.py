@@ -25,8 +25,8 @@ from cardgen.state import NoteRecord, Previous, Store, StoredCard
 
 @dataclass
 class Changes:
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    new: set[str] = field(default_factory=set)
+    updated: set[str] = field(default_factory=set)
     unchanged: int = 0
     reattached: list[Reattachment] = field(default_factory=list)
     retired: list[tuple[str, str]] = field(default_factory=list)  # (key, note) newly retired in this build
@@ -113,7 +113,7 @@ class Planner:
         if prev is None:
             card.guid = self._free_guid(card)
             card.mod, card.nid = self.now, self._new_nid()
-            self.changes.new.append(card.key)
+            self.changes.new.add(card.key)
             if self._track:
                 self._orphans.append(card.key)
             kind = "new"
@@ -125,7 +125,7 @@ class Planner:
                 kind = "unchanged"
             else:
                 card.mod = max(self.now, prev.mod + 1)  # Anki updates only strictly newer notes
-                self.changes.updated.append(card.key)
+                self.changes.updated.add(card.key)
                 kind = "updated"
         self._count(card.note, kind, 1)
         self.latest = max(self.latest, card.mod)
@@ -169,7 +169,7 @@ class Planner:
             if born_now:  # new in this build anyway: it is simply new, under the GUID its note's card got
                 assert heir is not None
                 card.fp, card.guid, card.nid, card.mod = card.fingerprint(), heir.guid, heir.nid, self.now
-                self.changes.new.append(key)
+                self.changes.new.add(key)
                 self._count(card.note, "new", 1)
                 self.latest = max(self.latest, card.mod)
             else:
@@ -182,7 +182,7 @@ class Planner:
         """Take back what planning counted for a card that became part of a term's one card."""
         for kind, listed in (("new", self.changes.new), ("updated", self.changes.updated)):
             if key in listed:
-                listed.remove(key)
+                listed.discard(key)
                 self._count(note, kind, -1)
                 return
         if note in self.per_note and self.per_note[note].get("unchanged"):
@@ -233,10 +233,9 @@ class Planner:
 
     def _reattach(self, gone: dict[str, Previous]) -> None:
         fresh = self.store.previous(self._orphans)
-        pairs, conflicts = reattach([self.store.prev_card(fresh[k]) for k in self._orphans],
+        pairs, conflicts = reattach([self.store.prev_card(fresh[k]) for k in self._orphans if k in fresh],
                                     {k: self.store.prev_card(p) for k, p in gone.items()})
         self.changes.conflicts = [(key, fresh[key].note, message) for key, message in conflicts]
-        new = set(self.changes.new)
         for pair in pairs:
             old, card = gone.pop(pair.old_key), self.store.prev_card(fresh[pair.new_key])
             self.store.drop_card(old.key)
@@ -250,14 +249,13 @@ class Planner:
             else:
                 card.mod = max(self.now, old.mod + 1)
                 self.latest = max(self.latest, card.mod)
-                self.changes.updated.append(card.key)
+                self.changes.updated.add(card.key)
                 self._count(card.note, "updated", 1)
-            new.discard(card.key)
+            self.changes.new.discard(card.key)
             self._count(card.note, "new", -1)
             self.store.save_cards([card])
             put_notes(self.store.conn, [card])
             self.changes.reattached.append(pair)
-        self.changes.new = [k for k in self.changes.new if k in new]
 
     def _count(self, rel: str, kind: str, n: int) -> None:
         counts = self.per_note.setdefault(rel, {})

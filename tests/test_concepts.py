@@ -109,3 +109,22 @@ def test_a_second_definer_turns_the_notes_card_into_the_one_card_and_anki_keeps_
         assert log_counts(log)["conflicting"] == 0
     finally:
         col.close()
+
+
+def test_a_term_many_notes_define_lists_the_first_dozen(vault):
+    for n in range(1, 16):
+        vault.write(f"lecture-{n:02d}.md", definer(1).replace("Lecture 1", f"Lecture {n}"))
+    vault.build()
+    [card] = the_cards(vault)
+    assert len(moment_links(card)) == 12 and "and 3 more notes" in card["fields"]["Moment"]
+
+
+def test_new_notes_sharing_a_new_term_join_an_existing_vault(vault):
+    """Their own cards are new in this build and become the one card at once: nothing to re-attach."""
+    vault.write("other.md", definer(3, title="Enthalpy", body="Heat content at constant pressure."))
+    vault.build()
+    for n in (1, 2):
+        vault.write(f"lecture-{n}.md", definer(n))
+    report = vault.build(timestamp=2_000_000_000)
+    assert len(the_cards(vault)) == 1 and not report.reattached and report.changes["retired"] == 0
+    assert report.changes["new"] == 5  # two headings, two claims, one shared definition
