@@ -64,6 +64,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--cliffs", action="store_true",
+                    help="also time one 1.25 MB note against one 5 MB note, and 5,000 against 20,000 tiny notes")
     args = ap.parse_args()
     make_vault, floor = args.shared / "bench" / "make_vault.py", args.shared / "bench" / "floor.py"
     if not make_vault.exists():
@@ -101,6 +103,41 @@ def main() -> None:
             print(f"{'':>6} ({cards} sections for floor; build-deck made {total} cards, "
                   f"{full_s / n * 1000:.2f} ms per note)")
         sys.stdout.flush()
+    if args.cliffs:
+        cliffs(build, args.repeat)
+
+
+def cliffs(build: list[str], repeat: int) -> None:
+    """Cost must grow in line with the input: 4x the input, about 4x the time, whatever its shape."""
+    body = ("## Topic {i}\n\nA sentence about topic {i} that is long enough to be a claim [{m:02d}:{s:02d}].\n\n"
+            "> [!info] Term {i}\n> The definition of term {i}.\n\n")
+    head = "---\ntitle: {t}\nvideoId: abcdefghijk\n---\n\n"
+
+    def one_note(folder: Path, mb: float) -> None:
+        folder.mkdir(parents=True)
+        parts, size, i = [head.format(t="Huge")], 0, 0
+        while size < mb * 1_000_000:
+            parts.append(body.format(i=i, m=i // 60 % 60, s=i % 60))
+            size, i = size + len(parts[-1]), i + 1
+        (folder / "huge.md").write_text("".join(parts))
+
+    def tiny_notes(folder: Path, n: int) -> None:
+        folder.mkdir(parents=True)
+        for i in range(n):
+            (folder / f"tiny-{i:05d}.md").write_text(head.format(t=f"Tiny {i}") + body.format(i=i, m=1, s=5))
+        age(folder)
+
+    print(f"\n{'cliffs':<34} {'wall s':>7} {'peak MiB':>9} {'× smaller':>10}")
+    for name, make, small, large in (("one note, 1.25 MB -> 5 MB", one_note, 1.25, 5.0),
+                                     ("tiny notes, 5,000 -> 20,000", tiny_notes, 5000, 20000)):
+        times = []
+        for size in (small, large):
+            with tempfile.TemporaryDirectory(prefix="cardgen-cliff-") as tmp:
+                make(Path(tmp) / "vault", size)  # type: ignore[operator]
+                s, mb = median_run(build + [str(Path(tmp) / "vault"), "-o", str(Path(tmp) / "out"), "-q"], repeat,
+                                   before=lambda tmp=tmp: shutil.rmtree(Path(tmp) / "out", ignore_errors=True))
+                times.append(s)
+                print(f"{name + f' ({size:g})':<34} {s:>7.2f} {mb:>9.0f} {s / times[0]:>10.2f}")
 
 
 if __name__ == "__main__":
