@@ -73,6 +73,11 @@ def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
     html: list[str] = []
     plain: list[str] = []
     for tok in tokens:
+        if tok["type"] == "text":  # most tokens: spared the call
+            raw = tok["raw"]
+            html.append(escape(raw))
+            plain.append(raw)
+            continue
         h, p = _render_one(tok, ctx)
         html.append(h)
         plain.append(p)
@@ -179,7 +184,9 @@ def clean(s: str) -> str:
                 out, rest = out[:-1].rstrip(), rest[1:]
             out += rest if not rest or rest[0] in ".,;:!?)" or not out else " " + rest
         s = out
-    return _SPACES.sub(" ", s).strip()
+    if "  " in s or "\t" in s:
+        s = _SPACES.sub(" ", s)
+    return s.strip()
 
 
 def _split_text(raw: str) -> list[str]:
