@@ -76,7 +76,7 @@ def _terms(claim: Sentence) -> Iterator[str]:
         yield _trim(m.group(1))
     for m in _NUMBER.finditer(plain):
         yield m.group(0).strip()
-    yield from sorted((w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS), key=_word_score, reverse=True)
+    yield from sorted([w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS], key=_word_score, reverse=True)
 
 
 def candidates(claim: Sentence) -> Iterator[str]:
@@ -89,10 +89,6 @@ def candidates(claim: Sentence) -> Iterator[str]:
             yield term
 
 
-def _word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
-
-
 def _spots(term: str, text: str, low: str) -> list[int]:
     """Where ``term`` stands as a whole word or phrase in ``text``, ignoring case (``low`` is
     ``text.lower()``, made once for all the candidates).
@@ -103,10 +99,12 @@ def _spots(term: str, text: str, low: str) -> list[int]:
     if len(low) != len(text):  # a letter whose lower case is longer ("İ"): positions would drift
         pattern = re.compile(r"(?<![\w])" + re.escape(term) + r"(?![\w])", re.I)
         return [m.start() for m in pattern.finditer(text)]
-    found, at = [], low.find(t)
+    found, at, size, last = [], low.find(t), len(t), len(low)
     while at >= 0:
-        end = at + len(t)
-        if not (at and _word_char(low[at - 1])) and not (end < len(low) and _word_char(low[end])):
+        end = at + size
+        # a word character (letter, digit or _) on either side: the term is part of a longer word
+        if not (at and (low[at - 1].isalnum() or low[at - 1] == "_")) and not (
+                end < last and (low[end].isalnum() or low[end] == "_")):
             found.append(at)
         at = low.find(t, at + 1)
     return found
@@ -123,7 +121,8 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS) -> str | None:
         n = len(term.split())
         if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
             continue
-        if len(_spots(term, plain, low_plain)) != 1 or len(_spots(term, visible, low_visible)) != 1:
+        if len(_spots(term, plain, low_plain)) != 1 or (
+                visible != plain and len(_spots(term, visible, low_visible)) != 1):
             continue
         if masked is None:
             masked = MATH_OR_CODE.sub(_blank, html)
@@ -145,7 +144,9 @@ def _blank(m: re.Match[str]) -> str:
 def _find_in_html(masked: str, low_masked: str, needle: str) -> tuple[int, int] | None:
     """The one place ``needle`` stands in the text of some HTML: not in a tag, math or code
     (``masked`` is the HTML with its math and code blanked out)."""
-    hits = [at for at in _spots(needle, masked, low_masked) if masked.rfind("<", 0, at) <= masked.rfind(">", 0, at)]
+    hits = _spots(needle, masked, low_masked)
+    if "<" in masked:  # not inside a tag: the last < before it is closed
+        hits = [at for at in hits if masked.rfind("<", 0, at) <= masked.rfind(">", 0, at)]
     return (hits[0], hits[0] + len(needle)) if len(hits) == 1 else None
 
 
