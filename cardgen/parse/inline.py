@@ -20,7 +20,6 @@ Token = dict[str, Any]
 _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
 _SPACES = re.compile(r"[ \t]{2,}")
 _BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_ENDS_SENTENCE = re.compile(r"[.!?][\"”’')\]]*\s*$")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
@@ -192,7 +191,7 @@ def clean(s: str) -> str:
 def _split_text(raw: str) -> list[str]:
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
-        word = raw[:m.start()].rsplit(None, 1)[-1] if raw[:m.start()].strip() else ""
+        word = raw[:m.start()].rsplit(None, 1)[-1]  # never empty: the boundary follows a . ! or ?
         stem = word.rstrip(".!?").lower()
         if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
             continue
@@ -200,6 +199,13 @@ def _split_text(raw: str) -> list[str]:
         start = m.end()
     pieces.append(raw[start:])
     return pieces
+
+
+def _ends_sentence(raw: str) -> bool:
+    """``raw`` ends with . ! or ?, then maybe closing quotes or brackets, then maybe spaces.
+
+    Stripped from the end rather than searched for with a regex, which tries every . on the way."""
+    return raw.rstrip().rstrip("\"”’')]").endswith((".", "!", "?"))
 
 
 def _first_plain(tok: Token) -> str:
@@ -225,13 +231,18 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             raw = tok["raw"]
             if ended and _STARTS_SENTENCE.match(raw) and sentences[-1][0]:
                 sentences.append(([], lines))
-            for j, piece in enumerate(_split_text(raw)):
-                if j:
-                    sentences.append(([], lines))
-                if piece:
-                    sentences[-1][0].append({"type": "text", "raw": piece})
+            pieces = _split_text(raw)
+            if len(pieces) == 1:  # the token as it is: no new token for the same text
+                if raw:
+                    sentences[-1][0].append(tok)
+            else:
+                for j, piece in enumerate(pieces):
+                    if j:
+                        sentences.append(([], lines))
+                    if piece:
+                        sentences[-1][0].append({"type": "text", "raw": piece})
             # punctuation between stamps (", ") keeps the sentence ended
-            ended = bool(_ENDS_SENTENCE.search(raw)) or (ended and bool(_ONLY_PUNCT.match(raw)))
+            ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if (ended and raw[-1:].isspace() and nxt is not None and nxt["type"] not in ("stamp", "softbreak")
                     and _first_plain(nxt)[:1].isupper()):
