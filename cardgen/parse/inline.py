@@ -264,8 +264,11 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
 
 
 def _is_fragment(tokens: list[Token]) -> bool:
-    return all(t["type"] in ("stamp", "softbreak") or (t["type"] == "text" and _ONLY_PUNCT.match(t["raw"]))
-               for t in tokens)
+    for t in tokens:  # a loop, not all() over a generator: it runs for every sentence
+        kind = t["type"]
+        if kind != "stamp" and kind != "softbreak" and not (kind == "text" and _ONLY_PUNCT.match(t["raw"])):
+            return False
+    return True
 
 
 def _merge_fragments(sentences: list[tuple[list[Token], int]]) -> list[tuple[list[Token], int]]:
