@@ -28,10 +28,15 @@ def protect_braces(s: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Plain text -> HTML that Anki shows as that text and never reads as template or cloze."""
-    return protect_braces(html.escape(text, quote=True))
+    """Plain text -> HTML that Anki shows as that text and never reads as template or cloze.
+
+    ``html.escape`` and ``protect_braces`` written out in one chain: it runs for every piece of text.
+    """
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#x27;").replace("{", "&#123;").replace("}", "&#125;"))
 
 
+_TAG = re.compile(r"<[^>]*>")
 MAX_TAGS = 500  # html5ever's tree building grows quadratically with nesting depth
 
 
@@ -49,7 +54,7 @@ def sanitize(fragment: str) -> str:
 
 def text_of(html_text: str) -> str:
     """What a reader sees of some HTML: its text, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]*>", " ", html_text))
+    return html.unescape(_TAG.sub(" ", html_text))
 
 
 def safe_url(url: str) -> str | None:
@@ -72,4 +77,6 @@ MATH_OR_CODE = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|<code>.*?</code>|<pre>.*?</p
 
 def prose_words(html_text: str) -> int:
     """Words of prose in a piece of card HTML, leaving out math, code and tags."""
-    return len(re.sub(r"<[^>]*>", " ", MATH_OR_CODE.sub(" ", html_text)).split())
+    if "<" not in html_text and "\\" not in html_text:  # no tag, math or code: most sentences
+        return len(html_text.split())
+    return len(_TAG.sub(" ", MATH_OR_CODE.sub(" ", html_text)).split())

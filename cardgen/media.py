@@ -164,16 +164,25 @@ class NoteMedia:
         self.source = Source("youtube", note.video) if note.video else note.media
         # every moment of the note's own source, in time order: a clip ends at the next one
         self.times = sorted({m.seconds for s in note.sections for m in s.moments if m.video is None})
+        self._urls: dict[Moment, str | None] = {}  # a moment is linked from several cards of the note
 
     def url(self, moment: Moment) -> str | None:
+        if moment in self._urls:
+            return self._urls[moment]
+        url: str | None
         if moment.video:  # another YouTube video the note cites
-            return link(Source("youtube", moment.video), moment.seconds, self.options.link_template)
-        return link(self.source, moment.seconds, self.options.link_template) if self.source else None
+            url = link(Source("youtube", moment.video), moment.seconds, self.options.link_template)
+        else:
+            url = link(self.source, moment.seconds, self.options.link_template) if self.source else None
+        self._urls[moment] = url
+        return url
 
     def player(self, moments: Iterable[Moment]) -> str:
         """The embedded player for a card (its first moment of the note's own source), or ""."""
+        if not self.options.player or self.source is None:
+            return ""
         own = [m.seconds for m in moments if m.video is None]
-        if not self.options.player or self.source is None or not own:
+        if not own:
             return ""
         start = own[0]
         end = next((t for t in self.times if t > start and t not in own), None)

@@ -12,6 +12,7 @@ Everything else is read as written.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -40,6 +41,7 @@ class Moment(NamedTuple):
         return human(self.seconds)
 
 
+@functools.lru_cache(maxsize=8192)  # the same times recur through a note and across notes
 def parse_parts(text: str) -> Parts | None:
     """``"01:02:03"`` -> ``(1, 2, 3)``; ``None`` when a field is out of range (``[99:99]``)."""
     if not _STAMP_RE.fullmatch(text.strip()):

@@ -35,6 +35,15 @@ def test_guid_is_a_pure_function_of_vault_and_key():
     assert card_guid("course-x", "intro#headings#a") != card_guid("course-y", "intro#headings#a")
 
 
+def test_guid_is_genankis_guid_for():
+    """cardgen computes genanki's GUIDs itself (for speed): every deck built so far keeps its GUIDs."""
+    import genanki
+
+    for namespace, key in [("notes", "a#claims#t50"), ("", ""), ("Économie", "vidéo#headings#ünïcode/€"),
+                           ("vault", "x" * 500), ("course-x", "intro#callouts#what-is-entropy~2")]:
+        assert card_guid(namespace, key) == genanki.guid_for("cardgen", namespace, key)
+
+
 def test_editing_answers_and_rewording_claims_keeps_every_guid(vault):
     vault.write("hilbert.md", NOTE)
     vault.build()

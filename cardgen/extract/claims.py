@@ -9,9 +9,11 @@ word; never a stop word, and never a term that shows elsewhere in the same sente
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from cardgen.extract.common import context, heading_of, ranked, slug
@@ -42,6 +44,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
 # without a tagger, word endings tell nouns (worth hiding) from adjectives, adverbs and verbs
 _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
 _NOT_NOUN = re.compile(r"(ly|ing|ed|ous|ive|able|ible|ful|less|al|ic|ical|ant|ent)$")
+_TAG = re.compile(r"<[^>]*>")
 
 
 # -er words that are not agents or things: comparatives and positions
@@ -49,6 +52,7 @@ _NOT_ER_NOUNS = frozenset("""outer inner upper lower other under after never rat
 larger smaller higher greater better longer shorter stronger weaker easier harder bigger older newer""".split())
 
 
+@functools.lru_cache(maxsize=8192)  # a vault's vocabulary repeats from claim to claim
 def _word_score(word: str) -> int:
     w = word.lower()
     nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
@@ -64,33 +68,43 @@ def _trim(term: str) -> str:
     return " ".join(words).strip(" ,;:.!?\"'“”‘’")
 
 
-def candidates(claim: Sentence) -> list[str]:
-    """Terms to hide, best first."""
+def _terms(claim: Sentence) -> Iterator[str]:
     plain = claim.text.plain
-    found = [_trim(t) for t in claim.terms]
-    found += [_trim(m.group(1)) for m in _NAME.finditer(plain)]
-    found += [m.group(0).strip() for m in _NUMBER.finditer(plain)]
-    found += sorted((w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS), key=_word_score, reverse=True)
-    return [t for t in dict.fromkeys(found) if t]
+    for term in claim.terms:
+        yield _trim(term)
+    for m in _NAME.finditer(plain):
+        yield _trim(m.group(1))
+    for m in _NUMBER.finditer(plain):
+        yield m.group(0).strip()
+    yield from sorted([w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS], key=_word_score, reverse=True)
 
 
-def _word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
+def candidates(claim: Sentence) -> Iterator[str]:
+    """Terms to hide, best first, each once. Lazy: the first usable term usually comes early, and
+    ranking every word of the claim is then never needed."""
+    seen = {""}
+    for term in _terms(claim):
+        if term not in seen:
+            seen.add(term)
+            yield term
 
 
-def _spots(term: str, text: str) -> list[int]:
-    """Where ``term`` stands as a whole word or phrase in ``text``, ignoring case.
+def _spots(term: str, text: str, low: str) -> list[int]:
+    """Where ``term`` stands as a whole word or phrase in ``text``, ignoring case (``low`` is
+    ``text.lower()``, made once for all the candidates).
 
     A plain scan with str.find: a regex per candidate term would be compiled thousands of times.
     """
-    low, t = text.lower(), term.lower()
+    t = term.lower()
     if len(low) != len(text):  # a letter whose lower case is longer ("İ"): positions would drift
         pattern = re.compile(r"(?<![\w])" + re.escape(term) + r"(?![\w])", re.I)
         return [m.start() for m in pattern.finditer(text)]
-    found, at = [], low.find(t)
+    found, at, size, last = [], low.find(t), len(t), len(low)
     while at >= 0:
-        end = at + len(t)
-        if not (at and _word_char(low[at - 1])) and not (end < len(low) and _word_char(low[end])):
+        end = at + size
+        # a word character (letter, digit or _) on either side: the term is part of a longer word
+        if not (at and (low[at - 1].isalnum() or low[at - 1] == "_")) and not (
+                end < last and (low[end].isalnum() or low[end] == "_")):
             found.append(at)
         at = low.find(t, at + 1)
     return found
@@ -98,27 +112,41 @@ def _spots(term: str, text: str) -> list[int]:
 
 def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS) -> str | None:
     """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely."""
-    words = len(claim.text.plain.split())
-    visible = htmllib.unescape(re.sub(r"<[^>]*>", "", claim.text.html))
+    plain, html = claim.text.plain, claim.text.html
+    words = len(plain.split())
+    visible = htmllib.unescape(_TAG.sub("", html))
+    low_plain, low_visible = plain.lower(), visible.lower()
+    masked = low_masked = None
     for term in candidates(claim):
         n = len(term.split())
         if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
             continue
-        if len(_spots(term, claim.text.plain)) != 1 or len(_spots(term, visible)) != 1:
+        if len(_spots(term, plain, low_plain)) != 1 or (
+                visible != plain and len(_spots(term, visible, low_visible)) != 1):
             continue
-        hit = _find_in_html(claim.text.html, escape(term))
+        if masked is None:
+            masked = MATH_OR_CODE.sub(_blank, html)
+            low_masked = masked.lower()
+        assert low_masked is not None
+        hit = _find_in_html(masked, low_masked, escape(term))
         if hit is None:
             continue
         start, end = hit
-        hidden = claim.text.html[start:end].replace("::", ":&#58;")
-        return f"{claim.text.html[:start]}{{{{c1::{hidden}}}}}{claim.text.html[end:]}"
+        hidden = html[start:end].replace("::", ":&#58;")
+        return f"{html[:start]}{{{{c1::{hidden}}}}}{html[end:]}"
     return None
 
 
-def _find_in_html(html: str, needle: str) -> tuple[int, int] | None:
-    """The one place ``needle`` stands in the text of ``html``: not in a tag, math or code."""
-    masked = MATH_OR_CODE.sub(lambda m: "\x01" * len(m.group(0)), html)
-    hits = [at for at in _spots(needle, masked) if masked.rfind("<", 0, at) <= masked.rfind(">", 0, at)]
+def _blank(m: re.Match[str]) -> str:
+    return "\x01" * len(m.group(0))
+
+
+def _find_in_html(masked: str, low_masked: str, needle: str) -> tuple[int, int] | None:
+    """The one place ``needle`` stands in the text of some HTML: not in a tag, math or code
+    (``masked`` is the HTML with its math and code blanked out)."""
+    hits = _spots(needle, masked, low_masked)
+    if "<" in masked:  # not inside a tag: the last < before it is closed
+        hits = [at for at in hits if masked.rfind("<", 0, at) <= masked.rfind(">", 0, at)]
     return (hits[0], hits[0] + len(needle)) if len(hits) == 1 else None
 
 

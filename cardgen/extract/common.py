@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -14,14 +15,23 @@ from cardgen.timestamps import Moment
 UNIT_WORDS = 60  # cut a single unit longer than this
 
 
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+@functools.lru_cache(maxsize=4096)  # the same headings slugged for every card under them
 def slug(text: str) -> str:
-    s = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
+    s = _NON_WORD.sub("-", text.lower()).strip("-")
     return s[:80] or "untitled"
 
 
 def context(note: Note, trail: Iterable[str]) -> str:
     """The breadcrumb shown above a card: note title › section › subsection."""
-    return " › ".join(escape(p) for p in (note.title, *trail) if p)
+    return _breadcrumb(note.title, tuple(trail))
+
+
+@functools.lru_cache(maxsize=1024)  # every card of a section has the same one
+def _breadcrumb(title: str, trail: tuple[str, ...]) -> str:
+    return " › ".join(escape(p) for p in (title, *trail) if p)
 
 
 def heading_of(section: Section) -> str:

@@ -24,6 +24,8 @@ _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
 
 
 def _mostly_links(html: str) -> bool:
+    if "<a" not in html:  # no link at all: most answers
+        return False
     words = len(text_of(html).split())
     outside = len(text_of(_LINK.sub(" ", html)).split())
     return words > 0 and outside < words * 0.3

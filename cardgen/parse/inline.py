@@ -20,7 +20,6 @@ Token = dict[str, Any]
 _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
 _SPACES = re.compile(r"[ \t]{2,}")
 _BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_ENDS_SENTENCE = re.compile(r"[.!?][\"”’')\]]*\s*$")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
@@ -73,6 +72,11 @@ def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
     html: list[str] = []
     plain: list[str] = []
     for tok in tokens:
+        if tok["type"] == "text":  # most tokens: spared the call
+            raw = tok["raw"]
+            html.append(escape(raw))
+            plain.append(raw)
+            continue
         h, p = _render_one(tok, ctx)
         html.append(h)
         plain.append(p)
@@ -179,13 +183,15 @@ def clean(s: str) -> str:
                 out, rest = out[:-1].rstrip(), rest[1:]
             out += rest if not rest or rest[0] in ".,;:!?)" or not out else " " + rest
         s = out
-    return _SPACES.sub(" ", s).strip()
+    if "  " in s or "\t" in s:
+        s = _SPACES.sub(" ", s)
+    return s.strip()
 
 
 def _split_text(raw: str) -> list[str]:
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
-        word = raw[:m.start()].rsplit(None, 1)[-1] if raw[:m.start()].strip() else ""
+        word = raw[:m.start()].rsplit(None, 1)[-1]  # never empty: the boundary follows a . ! or ?
         stem = word.rstrip(".!?").lower()
         if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
             continue
@@ -193,6 +199,13 @@ def _split_text(raw: str) -> list[str]:
         start = m.end()
     pieces.append(raw[start:])
     return pieces
+
+
+def _ends_sentence(raw: str) -> bool:
+    """``raw`` ends with . ! or ?, then maybe closing quotes or brackets, then maybe spaces.
+
+    Stripped from the end rather than searched for with a regex, which tries every . on the way."""
+    return raw.rstrip().rstrip("\"”’')]").endswith((".", "!", "?"))
 
 
 def _first_plain(tok: Token) -> str:
@@ -218,13 +231,18 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             raw = tok["raw"]
             if ended and _STARTS_SENTENCE.match(raw) and sentences[-1][0]:
                 sentences.append(([], lines))
-            for j, piece in enumerate(_split_text(raw)):
-                if j:
-                    sentences.append(([], lines))
-                if piece:
-                    sentences[-1][0].append({"type": "text", "raw": piece})
+            pieces = _split_text(raw)
+            if len(pieces) == 1:  # the token as it is: no new token for the same text
+                if raw:
+                    sentences[-1][0].append(tok)
+            else:
+                for j, piece in enumerate(pieces):
+                    if j:
+                        sentences.append(([], lines))
+                    if piece:
+                        sentences[-1][0].append({"type": "text", "raw": piece})
             # punctuation between stamps (", ") keeps the sentence ended
-            ended = bool(_ENDS_SENTENCE.search(raw)) or (ended and bool(_ONLY_PUNCT.match(raw)))
+            ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if (ended and raw[-1:].isspace() and nxt is not None and nxt["type"] not in ("stamp", "softbreak")
                     and _first_plain(nxt)[:1].isupper()):
@@ -246,8 +264,11 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
 
 
 def _is_fragment(tokens: list[Token]) -> bool:
-    return all(t["type"] in ("stamp", "softbreak") or (t["type"] == "text" and _ONLY_PUNCT.match(t["raw"]))
-               for t in tokens)
+    for t in tokens:  # a loop, not all() over a generator: it runs for every sentence
+        kind = t["type"]
+        if kind != "stamp" and kind != "softbreak" and not (kind == "text" and _ONLY_PUNCT.match(t["raw"])):
+            return False
+    return True
 
 
 def _merge_fragments(sentences: list[tuple[list[Token], int]]) -> list[tuple[list[Token], int]]:

@@ -56,12 +56,12 @@ def parse_anchor(inline: Any, m: re.Match, state: Any) -> int:
 
 def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
     url = m.group("link_url")
-    parts = find_parts(m.group("link_label"))
     if url.startswith("#"):
         fragment = url[1:].removeprefix("t=")
         from_fragment = parse_parts(fragment) if fragment else None
-        _stamp(state, m.group(0), [from_fragment] if from_fragment else parts)
+        _stamp(state, m.group(0), [from_fragment] if from_fragment else find_parts(m.group("link_label")))
         return m.end()
+    parts = find_parts(m.group("link_label"))
     video = youtube_id(url)
     if video is None:  # a stamp-labelled link somewhere else: keep it as a plain link
         state.append_token({"type": "link", "children": [{"type": "text", "raw": m.group("link_label")}],
@@ -116,10 +116,15 @@ class _SourceKeepingMarkdown(mistune.Markdown):
     """Keeps each block's inline source (``src``) so the walker can find its line in the file."""
 
     def _iter_render(self, tokens: Any, state: Any) -> Any:
+        # mistune's own loop (3.x), written out rather than called once per token: it runs for every block
         for tok in tokens:
-            if "text" in tok and "children" not in tok:
-                tok["src"] = tok["text"]
-            yield from super()._iter_render([tok], state)
+            if "children" in tok:
+                tok["children"] = list(self._iter_render(tok["children"], state))
+            elif "text" in tok:
+                text = tok.pop("text")
+                tok["src"] = text
+                tok["children"] = self.inline(text.strip(" \r\n\t\f"), state.env)
+            yield tok
 
 
 def create_parser() -> mistune.Markdown:

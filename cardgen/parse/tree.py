@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -23,14 +22,19 @@ class Locator:
 
     def __init__(self, text: str, first_line: int) -> None:
         self.text, self.pos, self.first_line = text, 0, first_line
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        # ``pos`` only moves forward, so each newline is counted once, when it is passed
+        self.counted, self.newlines = 0, 0  # newlines in text[:counted]
 
     def line_of(self, src: str) -> int:
         probe = src.strip().split("\n", 1)[0][:120] if src else ""
         at = self.text.find(probe, self.pos) if probe else -1
         if at >= 0:
             self.pos = at + 1
-        return self.first_line + bisect.bisect_right(self.starts, max(at, self.pos - 1)) - 1
+        if self.pos == 0:  # nothing found yet: the line before the body
+            return self.first_line - 1
+        self.newlines += self.text.count("\n", self.counted, self.pos - 1)
+        self.counted = self.pos - 1
+        return self.first_line + self.newlines
 
 
 @dataclass
