@@ -123,6 +123,14 @@ def test_cloze_never_hides_a_term_shown_elsewhere_or_a_stop_word():
     assert cloze(_claim("It was all of this and that.")) is None
 
 
+def test_cloze_does_not_hide_what_the_breadcrumb_shows_unless_nothing_else_can_be():
+    shown = frozenset("the multics project".split())
+    text = cloze(_claim("Multics pioneered the hierarchical file system in 1965."), shown=shown)
+    assert text == "Multics pioneered the hierarchical file system in {{c1::1965}}."
+    # a weaker word never replaces it: a verb is no better a card than a term the breadcrumb shows
+    assert cloze(_claim("Multics pioneered quietly."), shown=shown) == "{{c1::Multics}} pioneered quietly."
+
+
 def test_cloze_never_hides_inside_math_or_code():
     html = r"The area is \(\pi r^2\) for radius <code>r</code> circles."
     text = cloze(_claim("The area is pi r^2 for radius r circles.", html=html))

@@ -45,6 +45,9 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
 _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
 _NOT_NOUN = re.compile(r"(ly|ing|ed|ous|ive|able|ible|ful|less|al|ic|ical|ant|ent)$")
 _TAG = re.compile(r"<[^>]*>")
+# endings that mark a noun even without a tagger (not -er, -age or -ure: "offers", "consider", "manage")
+_CLEAR_NOUN = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ship)s?$")
+_WORD_CHARS = re.compile(r"\w+")
 
 
 # -er words that are not agents or things: comparatives and positions
@@ -110,16 +113,26 @@ def _spots(term: str, text: str, low: str) -> list[int]:
     return found
 
 
-def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS) -> str | None:
-    """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely."""
+def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] = frozenset()) -> str | None:
+    """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely.
+
+    ``shown``: the lowercase words the card shows anyway (its breadcrumb). A term made only of them
+    gives itself away ("Multics" hidden under "The Multics project"), so a strong term (a marked
+    one, a name, a number, a noun-like word) that comes later is hidden instead; a weaker word never
+    replaces it ("A plain quote is not a callout" in a note on callouts still hides "callout").
+    """
     plain, html = claim.text.plain, claim.text.html
     words = len(plain.split())
     visible = htmllib.unescape(_TAG.sub("", html))
     low_plain, low_visible = plain.lower(), visible.lower()
     masked = low_masked = None
+    fallback = None
     for term in candidates(claim):
         n = len(term.split())
         if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
+            continue
+        given_away = bool(shown) and all(w in shown for w in _WORD_CHARS.findall(term.lower()))
+        if fallback is not None and (given_away or not _strong(term, claim)):
             continue
         if len(_spots(term, plain, low_plain)) != 1 or (
                 visible != plain and len(_spots(term, visible, low_visible)) != 1):
@@ -133,8 +146,23 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS) -> str | None:
             continue
         start, end = hit
         hidden = html[start:end].replace("::", ":&#58;")
-        return f"{html[:start]}{{{{c1::{hidden}}}}}{html[end:]}"
-    return None
+        text = f"{html[:start]}{{{{c1::{hidden}}}}}{html[end:]}"
+        if not given_away:
+            return text
+        fallback = text
+    return fallback
+
+
+def _strong(term: str, claim: Sentence) -> bool:
+    """A term worth hiding in place of one the breadcrumb gives away: a marked term, a phrase, a
+    number, a name (capitalised, not just first in the sentence) or a word with a noun's ending."""
+    if term in claim.terms or " " in term or any(c.isdigit() for c in term):
+        return True
+    if "'" in term or "’" in term:  # it's, the model's: a word with a clitic, not a term
+        return False
+    if term[0].isupper():
+        return not claim.text.plain.startswith(term) and not _NOT_NOUN.search(term.lower())
+    return "-" in term or bool(_CLEAR_NOUN.search(term.lower()))
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -150,6 +178,11 @@ def _find_in_html(masked: str, low_masked: str, needle: str) -> tuple[int, int] 
     return (hits[0], hits[0] + len(needle)) if len(hits) == 1 else None
 
 
+@functools.lru_cache(maxsize=256)  # one per section
+def _breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_WORD_CHARS.findall(" ".join((title, *trail)).lower()))
+
+
 def _quote(claim: Sentence, words: int = 12) -> str:
     kept = claim.text.plain.split()
     return " ".join(kept[:words]) + (" …" if len(kept) > words else "")
@@ -162,7 +195,7 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
                       f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
     cards = []
     for (section, claim), anchor in zip(claims, anchors, strict=True):
-        text = cloze(claim, options.hidden_words)
+        text = cloze(claim, options.hidden_words, _breadcrumb_words(note.title, section.trail))
         if text is None:
             hints.append(Diagnostic(note.path, claim.line, f"no-key-term: nothing to hide in “{_quote(claim)}”",
                                     "hint"))
