@@ -54,7 +54,6 @@ class Planner:
                  retire_days: int = RETIRE_DAYS):
         self.store, self.records, self.namespace, self.now = store, records, namespace, now
         self.retire_days = retire_days
-        self.latest = 0  # the latest modification time given to a card
         self.changes = Changes()
         self.dirty = False  # the collection changed
         self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
@@ -128,7 +127,6 @@ class Planner:
                 self.changes.updated.add(card.key)
                 kind = "updated"
         self._count(card.note, kind, 1)
-        self.latest = max(self.latest, card.mod)
         return kind
 
     def _shared(self, terms: set[str]) -> set[str]:
@@ -171,7 +169,6 @@ class Planner:
                 card.fp, card.guid, card.nid, card.mod = card.fingerprint(), heir.guid, heir.nid, self.now
                 self.changes.new.add(key)
                 self._count(card.note, "new", 1)
-                self.latest = max(self.latest, card.mod)
             else:
                 self._plan(card, prev or heir)
             self.store.save_cards([card])
@@ -212,7 +209,6 @@ class Planner:
             card = self.store.prev_card(gone[key])
             _retire(card, self.now)
             card.fp, card.mod = card.fingerprint(), max(self.now, card.mod + 1)
-            self.latest = max(self.latest, card.mod)
             self.store.save_cards([card])
             put_notes(self.store.conn, [card])
             self.dirty = True
@@ -248,7 +244,6 @@ class Planner:
                 self._count(card.note, "unchanged", 1)
             else:
                 card.mod = max(self.now, old.mod + 1)
-                self.latest = max(self.latest, card.mod)
                 self.changes.updated.add(card.key)
                 self._count(card.note, "updated", 1)
             self.changes.new.discard(card.key)

@@ -212,7 +212,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
     paths, found_problems = discover(opts.notes_dir)
-    stats = {rel: _stat(opts.notes_dir / rel) for rel in paths}  # before reading: a later edit shows next time
+    base = str(opts.notes_dir)
+    stats = {rel: _stat(os.path.join(base, rel)) for rel in paths}  # before reading: a later edit shows next time
     snapshot_path = state_paths(state_root, stem)[0].with_suffix(".snapshot.json")
     snap = load_snapshot(snapshot_path)
     snapshot_key = _fingerprint(config, templates_hash)
@@ -259,11 +260,14 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         dirty = planner.dirty
         if store.get("templates") != templates_hash:
             store.put("templates_mod", max(now, store.get("templates_mod", 0) + 1))
+        decks = store.decks()
+        frame = _fingerprint(templates_hash, decks)  # what the collection's col row holds
+        if store.get("frame") != frame:
+            # the note types' mod is when their templates last changed: Anki updates a note type
+            # only from a newer one, so a learner's own edit of it stands until ours change
+            write_col(store.conn, templates, decks, store.get("templates_mod"))
+            store.put("frame", frame)
             dirty = True
-        if dirty:
-            stamp = max(store.get("templates_mod", 0), store.get("stamp", 0), planner.latest)
-            store.put("stamp", stamp)
-            write_col(store.conn, templates, store.decks(), stamp)
         store.put("config", config)
         store.put("templates", templates_hash)
         if dirty:
@@ -309,11 +313,12 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _stat(path: Path) -> list[int]:
+def _stat(path: str) -> list[int]:
     try:
-        return file_stat(path)
+        st = os.stat(path)
     except OSError:
         return []
+    return [st.st_mtime_ns, st.st_size]
 
 
 def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import PurePosixPath
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cardgen.ids import card_guid, note_keys
 
 NOTE = """
@@ -121,3 +127,14 @@ def test_two_notes_claiming_one_identity_fail_with_file_and_line(vault):
     [error] = report.errors
     assert str(error).startswith("b.md:7: error: card identity 'id:shared-id#headings#point' is already used by a.md:7")
     assert {c["fields"]["Context"] for c in vault.cards()} == {"Copy 1 › Point", "Fine › Fine"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text("ab.c", min_size=1, max_size=4).filter(lambda p: p not in (".", "..")),
+                         min_size=1, max_size=3).map("/".join), min_size=1, max_size=8, unique=True))
+def test_note_keys_agree_with_pathlib(paths):
+    """note_keys works on strings for speed; it must say what PurePosixPath would."""
+    stems = Counter(PurePosixPath(p).stem for p in paths)
+    expected = {p: PurePosixPath(p).stem if stems[PurePosixPath(p).stem] == 1
+                else str(PurePosixPath(p).with_suffix("")) for p in paths if PurePosixPath(p).name}
+    assert {p: k for p, k in note_keys(paths).items() if p in expected} == expected
