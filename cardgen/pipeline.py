@@ -39,6 +39,8 @@ from cardgen.state import (
     Store,
     StoredCard,
     copy_state,
+    damaged_message,
+    discard_state,
     file_stat,
     load_snapshot,
     open_store,
@@ -193,14 +195,34 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
     try:
         if opts.dry_run:  # on a consistent copy of the state, thrown away after
             with tempfile.TemporaryDirectory(prefix="cardgen-dry-run-") as scratch:
-                copy_state(opts.out_dir, Path(scratch), stem)
-                return _build(opts, extractors, root, out, stem, Path(scratch), progress)
+                try:
+                    copy_state(opts.out_dir, Path(scratch), stem)
+                except sqlite3.OperationalError:
+                    raise
+                except sqlite3.DatabaseError:  # a damaged state: the dry run shows a rebuild from nothing
+                    discard_state(Path(scratch), stem)
+                return _build_or_recover(opts, extractors, root, out, stem, Path(scratch), progress)
         with build_lock(opts.out_dir, opts.wait):
-            return _build(opts, extractors, root, out, stem, opts.out_dir, progress)
+            return _build_or_recover(opts, extractors, root, out, stem, opts.out_dir, progress)
     except (OSError, sqlite3.OperationalError) as e:  # a full disk, a read-only folder: every write is
         # atomic (a file replaced whole, or one SQLite transaction), so nothing is lost
         raise PackageError(f"could not write to {opts.out_dir} ({getattr(e, 'strerror', None) or e}); "
                            "the previous deck and state are unchanged") from None
+
+
+def _build_or_recover(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, stem: str,
+                      state_root: Path, progress: Callable[[int, int], None] | None) -> BuildReport:
+    """``_build``; when it meets a damaged state past its first read, again from no state, with a warning.
+    (The failed attempt's transaction rolled back, and it wrote nothing else.)"""
+    try:
+        return _build(opts, extractors, root, out, stem, state_root, progress)
+    except sqlite3.OperationalError:  # locked, disk full, read-only: not damage
+        raise
+    except sqlite3.DatabaseError as e:
+        discard_state(state_root, stem)
+        report = _build(opts, extractors, root, out, stem, state_root, progress)
+        report.diagnostics.insert(0, Diagnostic(str(state_root / STATE_DIR), 1, damaged_message(e)))
+        return report
 
 
 def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, stem: str, state_root: Path,
@@ -237,7 +259,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         store.conn.execute("BEGIN IMMEDIATE")
         if damaged:
             report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, damaged))
-        if not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists():
+        elif not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists():
             report.diagnostics.append(Diagnostic(str(out), 1, (
                 "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
                 "made in Anki may be overwritten once)")))

@@ -248,11 +248,18 @@ def open_store(out_dir: Path, stem: str, create_collection: Any) -> tuple[Store,
     try:
         return Store(_connect(db, collection, create_collection)), None
     except sqlite3.DatabaseError as e:
-        for path in (db, collection):
-            for leftover in (path, path.with_name(path.name + "-journal")):
-                leftover.unlink(missing_ok=True)
-        return Store(_connect(db, collection, create_collection)), (
-            f"the build state was damaged ({str(e)[:80]}); rebuilt everything (cards keep their identities)")
+        discard_state(out_dir, stem)
+        return Store(_connect(db, collection, create_collection)), damaged_message(e)
+
+
+def discard_state(out_dir: Path, stem: str) -> None:
+    for path in state_paths(out_dir, stem):
+        for leftover in (path, path.with_name(path.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+def damaged_message(e: Exception) -> str:
+    return f"the build state was damaged ({str(e)[:80]}); rebuilt everything (cards keep their identities)"
 
 
 

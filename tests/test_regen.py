@@ -188,6 +188,26 @@ def test_damaged_state_rebuilds_with_a_warning_and_same_identities(vault):
     assert {c["guid"] for c in vault.cards()} == before
 
 
+@pytest.mark.parametrize("name", ["notes.state.db", "notes.anki2"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_damage_inside_the_state_is_found_and_rebuilt_from_the_notes(vault, name, dry_run):
+    """Not the header: pages in the middle, found only when a query reaches them."""
+    for n in range(30):
+        vault.write(f"sails-{n}.md", NOTE.replace("Solar sails", f"Solar sails {n}"))
+    vault.build(T0)
+    before = {c["guid"] for c in vault.cards()}
+    path = vault.out / ".cardgen" / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3:len(data) // 3 + 40_000] = b"\xab" * len(data[len(data) // 3:len(data) // 3 + 40_000])
+    path.write_bytes(bytes(data))
+    vault.write("sails-7.md", NOTE.replace("Solar sails", "Solar sails 7").replace("strikes.", "hits."))
+    report = vault.build(T0 + 100, dry_run=dry_run)
+    assert [d.message for d in report.warnings if "damaged" in d.message], report.warnings
+    if not dry_run:
+        assert {c["guid"] for c in vault.cards()} == before
+        assert not vault.build(T0 + 200).warnings  # and the state is whole again
+
+
 def test_missing_state_next_to_a_deck_rebuilds_with_a_warning(vault):
     vault.write("sails.md", NOTE)
     vault.build(T0)
