@@ -86,9 +86,10 @@ class Planner:
         """Plan and write the cards of a changed note (``previous``: their earlier versions); the cards
         that stay the note's own (a definition of a term several notes define goes into one card)."""
         self._may_go(rel)
-        self._touched.update(self.store.terms_of(rel))
+        if self._track:
+            self._touched.update(self.store.terms_of(rel))
         definitions = [c for c in cards if c.concept]
-        self.store.set_definitions(rel, definitions)
+        self.store.set_definitions(rel, definitions, fresh=not self._track)
         self._touched.update(c.concept for c in definitions)
         shared = self._shared({c.concept for c in definitions})
         own = [c for c in cards if c.concept not in shared]

@@ -74,6 +74,10 @@ class StoredCard:
     pos: int = 0  # its place among its note's cards
     concept: str = ""  # the term a definition card defines (see ``Card.concept``)
 
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        # the worker processes send cards to the parent: as a plain tuple, pickling costs a third
+        return StoredCard, tuple(getattr(self, name) for name in self.__slots__)
+
     def fingerprint(self) -> str:
         # 64 bits: it is only ever compared with the same card's previous fingerprint
         return hashlib.blake2b(orjson.dumps([self.kind, self.deck, sorted(self.tags), self.fields]),
@@ -141,8 +145,10 @@ class Store:
     def terms_of(self, rel: str) -> set[str]:
         return {t for (t,) in self.conn.execute("SELECT term FROM definitions WHERE note=?", (rel,))}
 
-    def set_definitions(self, rel: str, cards: list[StoredCard]) -> None:
-        self.conn.execute("DELETE FROM definitions WHERE note=?", (rel,))
+    def set_definitions(self, rel: str, cards: list[StoredCard], fresh: bool = False) -> None:
+        """Replace the note's definitions (``fresh``: it has none yet, as in a first build)."""
+        if not fresh:
+            self.conn.execute("DELETE FROM definitions WHERE note=?", (rel,))
         self.conn.executemany("INSERT INTO definitions VALUES(?,?,?,?)",
                               [(c.concept, rel, i, orjson.dumps(c)) for i, c in enumerate(cards)])
 
