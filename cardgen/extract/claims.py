@@ -131,7 +131,7 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
         n = len(term.split())
         if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
             continue
-        given_away = bool(shown) and all(w in shown for w in _WORD_CHARS.findall(term.lower()))
+        given_away = bool(shown) and _shown_words(term) <= shown
         if fallback is not None and (given_away or not _strong(term, claim)):
             continue
         if len(_spots(term, plain, low_plain)) != 1 or (
@@ -179,8 +179,14 @@ def _find_in_html(masked: str, low_masked: str, needle: str) -> tuple[int, int] 
 
 
 @functools.lru_cache(maxsize=256)  # one per section
-def _breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(_WORD_CHARS.findall(" ".join((title, *trail)).lower()))
+def breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
+    return _shown_words(" ".join((title, *trail)))
+
+
+def _shown_words(text: str) -> frozenset[str]:
+    """Words as a reader matches them: case, a possessive and a plural -s aside."""
+    words = _WORD_CHARS.findall(re.sub(r"['’]s\b", "", text.lower()))
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
 
 
 def _quote(claim: Sentence, words: int = 12) -> str:
@@ -195,7 +201,7 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
                       f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
     cards = []
     for (section, claim), anchor in zip(claims, anchors, strict=True):
-        text = cloze(claim, options.hidden_words, _breadcrumb_words(note.title, section.trail))
+        text = cloze(claim, options.hidden_words, breadcrumb_words(note.title, section.trail))
         if text is None:
             hints.append(Diagnostic(note.path, claim.line, f"no-key-term: nothing to hide in “{_quote(claim)}”",
                                     "hint"))
