@@ -318,6 +318,8 @@ def show_config(
     strict: Strict = False,
     retire_after: RetireAfter = RETIRE_DAYS,
     wait: Wait = WAIT_SECONDS,
+    player: Player = False,
+    link_template: LinkTemplate = None,
 ) -> None:
     # the options are declared for --help and parsing; _config reads them from ctx, with their source
     typer.echo(_config(ctx, notes_dir).to_toml(), nl=False)

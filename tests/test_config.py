@@ -286,3 +286,11 @@ def test_a_bad_link_template_in_the_file_names_its_line(vault):
     result = build(vault)
     assert result.exit_code == 1
     assert "cardgen.toml:2: link_template: unknown placeholder {video}; use {id}" in result.output
+
+
+def test_build_deck_config_shows_the_player_and_link_template_flags(vault):
+    result = runner.invoke(cli.config_app, [str(vault.dir), "--player",
+                                            "--link-template", "https://yewtu.be/watch?v={id}"])
+    assert result.exit_code == 0, result.output
+    assert "player = true  # flag --player" in result.output
+    assert 'link_template = "https://yewtu.be/watch?v={id}"  # flag --link-template' in result.output
