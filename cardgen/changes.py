@@ -238,17 +238,8 @@ class Planner:
             self.store.drop_card(old.key)
             drop_note(self.store.conn, old.nid)
             drop_note(self.store.conn, card.nid)
-            card.guid, card.nid = old.guid, old.nid  # the card takes over the Anki note of its earlier self
-            if old.fp == card.fp:
-                card.mod = old.mod
-                self.changes.unchanged += 1
-                self._count(card.note, "unchanged", 1)
-            else:
-                card.mod = max(self.now, old.mod + 1)
-                self.changes.updated.add(card.key)
-                self._count(card.note, "updated", 1)
-            self.changes.new.discard(card.key)
-            self._count(card.note, "new", -1)
+            self._uncount(card.key, card.note)
+            self._plan(card, old)  # the card takes over the Anki note of its earlier self
             self.store.save_cards([card])
             put_notes(self.store.conn, [card])
             self.changes.reattached.append(pair)

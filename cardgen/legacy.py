@@ -14,15 +14,20 @@ from cardgen.apkg.collection import put_notes
 from cardgen.state import Store, StoredCard
 
 
-def legacy_files(out_dir: Path, stem: str) -> list[Path]:
+def _states(out_dir: Path, stem: str) -> tuple[Path, Path]:
+    """The old state and its backup."""
     base = out_dir / f"{stem}.cardgen.json"
-    return [p for p in (base, base.with_name(base.name + ".bak"), base.with_name(f"{stem}.cardgen.snapshot.json"))
-            if p.exists()]
+    return base, base.with_name(base.name + ".bak")
+
+
+def legacy_files(out_dir: Path, stem: str) -> list[Path]:
+    """Every file the old state left: itself, its backup, its snapshot."""
+    return [p for p in (*_states(out_dir, stem), out_dir / f"{stem}.cardgen.snapshot.json") if p.exists()]
 
 
 def migrate_legacy(store: Store, out_dir: Path, stem: str, first_nid: int) -> bool:
     """Fill an empty ``store`` from the old JSON state (or its backup); True when there was one."""
-    for path in legacy_files(out_dir, stem)[:2]:
+    for path in _states(out_dir, stem):
         try:
             data = orjson.loads(path.read_bytes())
             cards = [StoredCard(**c) for c in data["cards"].values()] if data.get("version") == 1 else None

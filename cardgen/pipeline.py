@@ -35,6 +35,7 @@ from cardgen.settings import (
 from cardgen.state import (
     RACY_NS,
     STATE_DIR,
+    NoteRecord,
     Snapshot,
     Store,
     StoredCard,
@@ -113,8 +114,6 @@ class BuildReport:
 def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Planner, report: BuildReport,
              present: set[str], progress: Callable[[int, int], None] | None) -> None:
     """Hand each changed note's cards to the planner, remember what to replay of each note, report the rest."""
-    from cardgen.state import NoteRecord
-
     records = planner.records
     for i, nb in enumerate(built):
         rel = nb.rel
@@ -337,10 +336,9 @@ def _code_fingerprint() -> str:
 
 def _stat(path: str) -> list[int]:
     try:
-        st = os.stat(path)
+        return file_stat(path)
     except OSError:
         return []
-    return [st.st_mtime_ns, st.st_size]
 
 
 def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:

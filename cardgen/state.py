@@ -303,8 +303,8 @@ class Snapshot:
     report: dict[str, Any]  # the last build's report, to repeat
 
 
-def file_stat(path: Path) -> list[int]:
-    st = path.stat()
+def file_stat(path: str | Path) -> list[int]:
+    st = os.stat(path)
     return [st.st_mtime_ns, st.st_size]
 
 

@@ -7,7 +7,7 @@ import sqlite3
 import tempfile
 import textwrap
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,19 @@ class Vault:
 @pytest.fixture
 def vault(tmp_path: Path) -> Vault:
     return Vault(tmp_path)
+
+
+@pytest.fixture
+def col(tmp_path: Path) -> Iterator:
+    """A fresh, empty Anki collection under tmp_path (the real backend: the oracle for imports)."""
+    from anki.collection import Collection  # only the tests that import into Anki pay for loading it
+
+    (tmp_path / "anki").mkdir()
+    c = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+        yield c
+    finally:
+        c.close()
 
 
 def read_apkg(path: Path) -> list[dict]:

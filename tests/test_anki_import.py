@@ -13,13 +13,12 @@ import html
 import re
 import textwrap
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from cardgen.apkg.models import BASIC_FIELDS, CLOZE_FIELDS
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
@@ -85,17 +84,6 @@ def log_counts(log) -> dict[str, int]:
 
 def log_nids(entries) -> set[int]:
     return {e.id.nid for e in entries}
-
-
-@pytest.fixture
-def col(tmp_path: Path) -> Iterator:
-    """A fresh, empty Anki collection under tmp_path."""
-    (tmp_path / "anki").mkdir()
-    c = Collection(str(tmp_path / "anki" / "collection.anki2"))
-    try:
-        yield c
-    finally:
-        c.close()
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import Collection
 from conftest import REPO
+from test_anki_import import import_apkg
 
 from cardgen import cli
 from cardgen.apkg.templates import load_templates
@@ -35,22 +35,6 @@ TRICKY = {
     "cloze_front.html": "{{cloze:Text}}{{#Back Extra}}[{{Back Extra}}]{{/Back Extra}}",
     "cloze_back.html": "{{cloze:Text}}<br>{{Back Extra}}{{#Media}}<div>{{Media}}</div>{{/Media}}",
 }
-
-
-@pytest.fixture
-def col(tmp_path: Path) -> Iterator[Collection]:
-    (tmp_path / "anki").mkdir()
-    c = Collection(str(tmp_path / "anki" / "collection.anki2"))
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-def import_apkg(col: Collection, apkg: str | None):
-    assert apkg is not None
-    return col.import_anki_package(ImportAnkiPackageRequest(
-        package_path=str(Path(apkg).resolve()), options=ImportAnkiPackageOptions())).log
 
 
 def build_with_cards(notes: Path, out: Path, timestamp: float, **kw: object) -> tuple[BuildReport, list[StoredCard]]:
