@@ -63,6 +63,7 @@ class Planner:
         self._next_nid = store.next_nid(now * 1000)
         self.per_note: dict[str, dict[str, int]] = {}  # note -> kind of change -> cards
         self._touched: set[str] = set()  # terms whose definitions changed
+        self._defined: set[str] = set()  # terms the notes of this build define
 
     def previous(self, cards: list[StoredCard]) -> dict[str, Previous]:
         return self.store.previous([c.key for c in cards]) if self._track else {}
@@ -91,8 +92,11 @@ class Planner:
         definitions = [c for c in cards if c.concept]
         self.store.set_definitions(rel, definitions, fresh=not self._track)
         self._touched.update(c.concept for c in definitions)
-        shared = self._shared({c.concept for c in definitions})
+        # a definition whose term already has its one card, or that a note before it in this build (or
+        # this note, earlier) defines too, joins that term's one card: no card of its own to write
+        shared = self._shared({c.concept for c in definitions}) | self._defined
         own = [c for c in cards if c.concept not in shared]
+        self._defined.update(c.concept for c in definitions)
         written = []
         for pos, card in enumerate(own):
             card.pos = pos
@@ -132,7 +136,8 @@ class Planner:
 
     def _shared(self, terms: set[str]) -> set[str]:
         """The terms that already have one card for all the notes defining them."""
-        found = self.store.previous([concept_key(t) for t in sorted(terms)]) if terms else {}
+        # only a term's first build with several definers makes its card: none yet in an empty state
+        found = self.store.previous([concept_key(t) for t in sorted(terms)]) if terms and self._track else {}
         return {t for t in terms if concept_key(t) in found}
 
     def _concepts(self) -> None:
@@ -143,16 +148,17 @@ class Planner:
         first note's own card of the term, so reviews of that card carry over.
         """
         for term in sorted(self._touched):
-            key, members = concept_key(term), self.store.definers(term)
-            prev = self.store.previous([key]).get(key)
-            if prev is None and len(members) < 2:
+            key = concept_key(term)
+            prev = self.store.previous([key]).get(key) if self._track else None
+            if prev is None and self.store.definer_count(term) < 2:
                 continue
+            members = self.store.definers(term)
             if not members:
                 self._maybe_gone.add(key)
                 continue
-            own = sorted((p for p in self.store.previous([m.key for m in members]).values() if p.retired is None),
-                         key=lambda p: (p.note, p.pos))
-            heir = own[0] if prev is None and own else None  # the note's card whose identity the one card takes
+            own = [p for p in self.store.previous([m.key for m in members]).values() if p.retired is None]
+            # the card whose identity the one card takes: one the learner may have studied, before a new one
+            heir = min(own, key=lambda p: (p.key in self.changes.new, p.note, p.pos)) if prev is None and own else None
             born_now = heir is not None and heir.key in self.changes.new
             if heir is not None and not born_now:
                 self.changes.reattached.append(Reattachment(key, heir.key, f"one card for a term {len(members)} "

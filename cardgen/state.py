@@ -152,6 +152,11 @@ class Store:
         self.conn.executemany("INSERT INTO definitions VALUES(?,?,?,?)",
                               [(c.concept, rel, i, orjson.dumps(c)) for i, c in enumerate(cards)])
 
+    def definer_count(self, term: str, enough: int = 2) -> int:
+        """How many definitions of ``term`` there are, counting up to ``enough``."""
+        return self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM definitions WHERE term=? LIMIT ?)",
+                                 (term, enough)).fetchone()[0]
+
     def definers(self, term: str) -> list[StoredCard]:
         return [StoredCard(**orjson.loads(blob)) for (blob,) in self.conn.execute(
             "SELECT card FROM definitions WHERE term=? ORDER BY note, pos", (term,))]
@@ -230,8 +235,9 @@ def _connect(db: Path, collection: Path, create_collection: Any) -> sqlite3.Conn
     conn = sqlite3.connect(db, isolation_level=None)  # transactions are begun and ended explicitly
     try:
         conn.execute("PRAGMA journal_mode=DELETE")  # a rollback journal: attached files commit atomically
-        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB per file, so a big build rarely spills mid-transaction
         conn.execute("ATTACH DATABASE ? AS pkg", (str(collection),))
+        for schema in ("main", "pkg"):  # 32 MiB per file, so a big build rarely spills mid-transaction
+            conn.execute(f"PRAGMA {schema}.cache_size=-32768")
         conn.executescript(_SCHEMA)
         conn.execute("SELECT count(*) FROM pkg.col").fetchone()  # a damaged file fails on its first read
         version = conn.execute("SELECT value FROM meta WHERE name='version'").fetchone()

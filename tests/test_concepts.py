@@ -128,3 +128,16 @@ def test_new_notes_sharing_a_new_term_join_an_existing_vault(vault):
     report = vault.build(timestamp=2_000_000_000)
     assert len(the_cards(vault)) == 1 and not report.reattached and report.changes["retired"] == 0
     assert report.changes["new"] == 5  # two headings, two claims, one shared definition
+
+
+def test_a_new_definer_filed_before_the_studied_one_leaves_it_its_identity(vault):
+    """The one card takes over the card the learner may have studied, not the newcomer's, wherever it sorts."""
+    vault.write("lecture-2.md", definer(2))
+    vault.build()
+    [studied] = the_cards(vault)
+    vault.write("lecture-1.md", definer(1))  # sorts first: its card would be the first note's
+    report = vault.build(timestamp=2_000_000_000)
+    [shared] = the_cards(vault)
+    assert shared["guid"] == studied["guid"] and len(moment_links(shared)) == 2
+    assert [r["was"] for r in report.reattached] == ["lecture-2#callouts#entropy"]
+    assert shared["fields"]["Back"].startswith("<p>A measure of disorder, as lecture 1 puts it.")
