@@ -249,7 +249,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     from cardgen.extract import ExtractOptions
     from cardgen.ids import note_keys
     from cardgen.legacy import legacy_files, migrate_legacy
-    from cardgen.vault import Recipe, build_notes
+    from cardgen.vault import Recipe, build_notes, few_collections
 
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
     snapshot_path.unlink(missing_ok=True)  # from here on the snapshot would vouch for a deck being replaced
@@ -272,11 +272,12 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         for rel in records:
             if rel not in present:
                 planner.gone(rel)
-        built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same,
-                            Recipe(extractors, root, vault, opts.media, ExtractOptions(opts.answer_words,
-                                   opts.hidden_words), opts.deck_template, opts.tags), opts.jobs)
-        _collect(built, len(paths), store, planner, report, present, progress)
-        changes = planner.finish()
+        with few_collections():
+            built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same,
+                                Recipe(extractors, root, vault, opts.media, ExtractOptions(opts.answer_words,
+                                       opts.hidden_words), opts.deck_template, opts.tags), opts.jobs)
+            _collect(built, len(paths), store, planner, report, present, progress)
+            changes = planner.finish()
         _report_changes(report, changes, planner, store, extractors)
         dirty = planner.dirty
         if store.get("templates") != templates_hash:

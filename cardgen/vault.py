@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import multiprocessing
 import re
@@ -131,6 +133,27 @@ def _build_job(rel: str) -> NoteBuild:
     return build_note(notes_dir, rel, keys[rel], hashes.get(rel), recipe)
 
 
+# A build makes millions of short-lived objects (tokens, strings, cards) and no reference cycles worth
+# chasing: at the default threshold (700) the cyclic collector runs every few hundred allocations and
+# walks everything alive each time, about a tenth of the per-note CPU. Collect a hundred times less often.
+_GC_THRESHOLD = 70_000
+
+
+def _rare_collections() -> None:
+    gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+@contextlib.contextmanager
+def few_collections() -> Iterator[None]:
+    """The cyclic garbage collector runs rarely inside (the process's own setting is put back after)."""
+    before = gc.get_threshold()
+    _rare_collections()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 PARALLEL_FROM = 64  # notes; below this, starting worker processes costs more than it saves
 
 
@@ -147,12 +170,16 @@ def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], hashes:
         return
     global _job
     _job = (notes_dir, keys, hashes, recipe)  # the workers inherit it: only paths are sent
+    # what the workers inherit is left out of their collections: it lives as long as they do, and a
+    # collection would write to every inherited page, copying it (copy-on-write)
+    gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_rare_collections) as pool:
             yield from _merge(paths, same, pool.imap(
                 _build_job, pending, chunksize=max(1, min(64, len(pending) // (jobs * 16)))))
     finally:
         _job = None
+        gc.unfreeze()
 
 
 def _merge(paths: list[str], same: set[str], built: Iterator[NoteBuild]) -> Iterator[NoteBuild]:
