@@ -59,7 +59,7 @@ class Planner:
         self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
         self._orphans: list[str] = []  # keys of new cards: they may be old cards re-worded
         self._maybe_gone: set[str] = set()  # keys of cards whose note changed or went
-        self._seen: dict[str, str] = {}  # key -> "note:line", for the cards of this build's changed notes
+        self._seen: dict[str, tuple[str, int]] = {}  # key -> (note, line), for the cards of this build's changed notes
         self._next_nid = store.next_nid(now * 1000)
         self.per_note: dict[str, dict[str, int]] = {}  # note -> kind of change -> cards
         self._touched: set[str] = set()  # terms whose definitions changed
@@ -72,15 +72,15 @@ class Planner:
               present: set[str]) -> tuple[StoredCard, str] | None:
         """The first card whose key another card holds (in this note, another note of this build, or a
         note still in the vault), with the holder's ``file:line``."""
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, int]] = {}
         for card in cards:
-            prev = previous.get(card.key)
             holder = self._seen.get(card.key) or seen.get(card.key)
-            if holder is None and prev and prev.note != rel and prev.note in present and prev.retired is None:
-                holder = f"{prev.note}:{prev.line}"
+            prev = previous.get(card.key) if holder is None and previous else None
+            if prev and prev.note != rel and prev.note in present and prev.retired is None:
+                holder = (prev.note, prev.line)
             if holder:
-                return card, holder
-            seen[card.key] = f"{rel}:{card.line}"
+                return card, f"{holder[0]}:{holder[1]}"
+            seen[card.key] = (rel, card.line)
         return None
 
     def note(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous]) -> list[StoredCard]:
@@ -100,7 +100,7 @@ class Planner:
         written = []
         for pos, card in enumerate(own):
             card.pos = pos
-            self._seen[card.key] = f"{rel}:{card.line}"
+            self._seen[card.key] = (rel, card.line)
             prev = previous.get(card.key)
             if self._plan(card, prev) != "unchanged" or prev is None or prev.note != rel or prev.deck != card.deck:
                 written.append(card)
@@ -144,9 +144,10 @@ class Planner:
         """One card per term that several notes define, listing every note's moment.
 
         Once a term has its card it keeps it (and its GUID) as notes come and go, down to one note;
-        with none left it retires like any card. The first time, it takes over the identity of the
-        first note's own card of the term, so reviews of that card carry over.
+        with none left it retires like any card. The first time, it takes over the identity of a
+        note's own card of the term (one from an earlier build first), so reviews of that card carry over.
         """
+        made: list[StoredCard] = []
         for term in sorted(self._touched):
             key = concept_key(term)
             prev = self.store.previous([key]).get(key) if self._track else None
@@ -170,7 +171,7 @@ class Planner:
                 self._maybe_gone.discard(p.key)
                 self._uncount(p.key, p.note)
             card = merged_definition(key, members)
-            self._seen[key] = f"{card.note}:{card.line}"
+            self._seen[key] = (card.note, card.line)
             if born_now:  # new in this build anyway: it is simply new, under the GUID its note's card got
                 assert heir is not None
                 card.fp, card.guid, card.nid, card.mod = card.fingerprint(), heir.guid, heir.nid, self.now
@@ -178,8 +179,10 @@ class Planner:
                 self._count(card.note, "new", 1)
             else:
                 self._plan(card, prev or heir)
-            self.store.save_cards([card])
-            put_notes(self.store.conn, [card])
+            made.append(card)
+        if made:
+            self.store.save_cards(made)
+            put_notes(self.store.conn, made)
             self.dirty = True
 
     def _uncount(self, key: str, note: str) -> None:
