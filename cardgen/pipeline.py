@@ -315,7 +315,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         key=snapshot_key, written_ns=time.time_ns(),
         next_prune=pending + opts.retire_days * 86400 + 1 if pending is not None else None,
         files={rel: stats[rel] for rel in paths if stats[rel]}, out=file_stat(out),
-        report=asdict(report)), snapshot_path)
+        report=report), snapshot_path)
     return report
 
 

@@ -306,7 +306,9 @@ class Snapshot:
     next_prune: int | None  # when a retired card is due to leave the deck
     files: dict[str, list[int]]  # vault-relative path -> [mtime_ns, size]
     out: list[int]  # the deck's [mtime_ns, size]
-    report: dict[str, Any]  # the last build's report, to repeat
+    # the last build's report, to repeat: a BuildReport when saved (orjson writes dataclasses as they
+    # are, much faster than dataclasses.asdict copies them), its dict when loaded
+    report: Any
 
 
 def file_stat(path: str | Path) -> list[int]:
