@@ -2,6 +2,7 @@
 """Benchmark build-deck against the genanki floor on synthetic vaults; prints a table.
 
     .venv/bin/python bench/run.py [--sizes 1000 5000 20000] [--repeat 3] [--shared ../shared]
+                                  [--cliffs] [--peer PATH/TO/mdankideck [--peer-sizes 5000]]
 
 For each size it generates a vault with the shared generator (``<shared>/bench/make_vault.py``),
 then times whole processes (start-up and imports included), median of --repeat runs:
@@ -10,6 +11,7 @@ then times whole processes (start-up and imports included), median of --repeat r
   full       build-deck into an empty output folder (every default extractor on)
   no change  build-deck again, nothing edited
   one note   build-deck after one note gained a timestamped sentence
+  peer       (with --peer) markdown-anki-decks on the same vault, once
 
 Peak memory is the process's maximum RSS (os.wait4). Ratios are to floor in the same run, since
 these machines are noisy. The notes get modification times an hour in the past, as in a vault
@@ -66,6 +68,11 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument("--cliffs", action="store_true",
                     help="also time one 1.25 MB note against one 5 MB note, and 5,000 against 20,000 tiny notes")
+    ap.add_argument("--peer", type=Path, metavar="MDANKIDECK",
+                    help="also time markdown-anki-decks, run once as MDANKIDECK VAULT OUTDIR on the vaults of "
+                         "--peer-sizes (it takes minutes; install it in a venv of its own with "
+                         "pip install markdown-anki-decks 'click<8.1')")
+    ap.add_argument("--peer-sizes", type=int, nargs="+", default=[5000])
     args = ap.parse_args()
     make_vault, floor = args.shared / "bench" / "make_vault.py", args.shared / "bench" / "floor.py"
     if not make_vault.exists():
@@ -102,6 +109,15 @@ def main() -> None:
                 print(f"{n:>6} {name:<10} {s:>7.2f} {mb:>9.0f} {rate:>8.0f} {s / floor_s:>8.2f} {s / full_s:>7.1%}")
             print(f"{'':>6} ({cards} sections for floor; build-deck made {total} cards, "
                   f"{full_s / n * 1000:.2f} ms per note)")
+            if args.peer and n in args.peer_sizes:
+                peer_out = Path(tmp) / "peer"
+                peer_out.mkdir()
+                peer_s, peer_mb = median_run([str(args.peer), str(vault), str(peer_out)], 1)
+                if not any(peer_out.glob("*.apkg")):
+                    sys.exit(f"{args.peer} wrote no deck")
+                print(f"{n:>6} {'peer':<10} {peer_s:>7.2f} {peer_mb:>9.0f} {'':>8} {peer_s / floor_s:>8.2f} "
+                      f"{peer_s / full_s:>7.1%}   (markdown-anki-decks, one run: build-deck is "
+                      f"{peer_s / full_s:.1f}x faster)")
         sys.stdout.flush()
     if args.cliffs:
         cliffs(build, args.repeat)
