@@ -28,14 +28,14 @@ import orjson
 
 from cardgen.faults import checkpoint
 
-VERSION = 2
+VERSION = 3
 STATE_DIR = ".cardgen"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notes(
-    rel TEXT PRIMARY KEY, hash TEXT NOT NULL, video TEXT, deck TEXT, diagnostics BLOB NOT NULL,
-    keys BLOB NOT NULL, unlinked INTEGER NOT NULL) WITHOUT ROWID;
+    rel TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, video TEXT, deck TEXT, diagnostics BLOB NOT NULL,
+    keys BLOB NOT NULL, unlinked INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cards(
     key TEXT PRIMARY KEY, note TEXT NOT NULL, pos INTEGER NOT NULL, extractor TEXT NOT NULL,
     kind TEXT NOT NULL, deck TEXT NOT NULL, line INTEGER NOT NULL, moments BLOB NOT NULL, video TEXT,
@@ -44,8 +44,20 @@ CREATE TABLE IF NOT EXISTS cards(
 CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT NULL;
 CREATE TABLE IF NOT EXISTS definitions(
     term TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, card BLOB NOT NULL,
-    PRIMARY KEY(term, note, pos)) WITHOUT ROWID;
+    UNIQUE(term, note, pos));
 CREATE INDEX IF NOT EXISTS definitions_by_note ON definitions(note);
+"""
+# Version 2 kept notes and definitions in WITHOUT ROWID tables. Their rows (a note's card keys, a
+# whole card) are far bigger than that layout suits, which made those tables three times their data.
+_FROM_2 = """
+ALTER TABLE notes RENAME TO notes_2;
+ALTER TABLE definitions RENAME TO definitions_2;
+DROP INDEX definitions_by_note;
+""" + _SCHEMA + """
+INSERT INTO notes SELECT * FROM notes_2;
+INSERT INTO definitions SELECT * FROM definitions_2;
+DROP TABLE notes_2;
+DROP TABLE definitions_2;
 """
 # the columns of a stored card, in the order ``Previous`` takes them
 _PREV = "key, note, pos, extractor, kind, deck, line, moments, video, guid, fp, mod, retired, nid"
@@ -241,6 +253,9 @@ def _connect(db: Path, collection: Path, create_collection: Any) -> sqlite3.Conn
         conn.executescript(_SCHEMA)
         conn.execute("SELECT count(*) FROM pkg.col").fetchone()  # a damaged file fails on its first read
         version = conn.execute("SELECT value FROM meta WHERE name='version'").fetchone()
+        if version == (2,):
+            conn.executescript(f"BEGIN; {_FROM_2} UPDATE meta SET value={VERSION} WHERE name='version'; COMMIT;")
+            version = (VERSION,)
         has_cards = conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
         if has_cards and (version is None or fresh):
             raise sqlite3.DatabaseError("the collection or the version is missing")

@@ -238,6 +238,49 @@ def test_the_json_state_of_cardgen_0_1_is_taken_over(vault):
     assert not (vault.out / "notes.cardgen.json").exists()
 
 
+# the layout of those two tables in state version 2 (cardgen before the speed work of issue 5)
+_VERSION_2 = """
+BEGIN;
+ALTER TABLE notes RENAME TO notes_3;
+ALTER TABLE definitions RENAME TO definitions_3;
+DROP INDEX definitions_by_note;
+CREATE TABLE notes(rel TEXT PRIMARY KEY, hash TEXT NOT NULL, video TEXT, deck TEXT, diagnostics BLOB NOT NULL,
+                   keys BLOB NOT NULL, unlinked INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE definitions(term TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, card BLOB NOT NULL,
+                         PRIMARY KEY(term, note, pos)) WITHOUT ROWID;
+CREATE INDEX definitions_by_note ON definitions(note);
+INSERT INTO notes SELECT * FROM notes_3;
+INSERT INTO definitions SELECT * FROM definitions_3;
+DROP TABLE notes_3;
+DROP TABLE definitions_3;
+UPDATE meta SET value=2 WHERE name='version';
+UPDATE cards SET guid='inherited-guid' WHERE key='sails#headings#missions';
+UPDATE pkg.notes SET guid='inherited-guid' WHERE id=(SELECT nid FROM cards WHERE key='sails#headings#missions');
+COMMIT;
+"""
+
+
+def test_a_version_2_state_is_upgraded_in_place(vault):
+    """Nothing it knows is lost: here a GUID only the state knows (a re-attachment's) and its definitions."""
+    vault.write("sails.md", NOTE)
+    vault.write("other.md", NOTE.replace("Solar sails", "Other sails").replace("Missions", "Voyages"))
+    vault.build(T0)
+    db = vault.out / ".cardgen" / "notes.state.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("ATTACH DATABASE ? AS pkg", (str(db.with_name("notes.anki2")),))
+        definitions = conn.execute("SELECT * FROM definitions ORDER BY 1, 2, 3").fetchall()
+        conn.executescript(_VERSION_2)
+    vault.write("sails.md", NOTE + "\nA brand new claim that was written after the upgrade [00:05:00].\n")
+    report = vault.build(T0 + 100)
+    assert not report.warnings and report.changes["new"] == 1 and report.changes["unchanged"] > 0
+    assert guid_of(vault, "<b>Missions</b>?") == "inherited-guid"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE name='version'").fetchone() == (3,)
+        assert conn.execute("SELECT * FROM definitions ORDER BY 1, 2, 3").fetchall() == definitions
+        tables = dict(conn.execute("SELECT name, sql FROM sqlite_schema WHERE type='table'").fetchall())
+    assert "WITHOUT ROWID" not in tables["notes"] + tables["definitions"] and "notes_2" not in tables
+
+
 def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
     vault.write("sails.md", NOTE)
     vault.write("other.md", NOTE.replace("Solar sails", "Other"))
