@@ -54,14 +54,14 @@ def write_col(conn: sqlite3.Connection, templates: dict[str, str], decks: list[s
 
 def put_notes(conn: sqlite3.Connection, cards: list[StoredCard]) -> None:
     """Insert or replace the Anki note and card of each of ``cards`` (at its ``nid``)."""
-    conn.executemany("INSERT OR REPLACE INTO pkg.notes VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                     [(c.nid, c.guid, CLOZE_MODEL_ID if c.kind == "cloze" else BASIC_MODEL_ID, c.mod, -1,
-                       " " + " ".join(c.tags) + " ", "\x1f".join(c.fields), c.fields[0], 0, 0, "") for c in cards])
-    conn.executemany("INSERT OR REPLACE INTO pkg.cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                     [(c.nid, c.nid, deck_id(c.deck), 0, c.mod, -1,  # id, nid, did, ord, mod, usn
-                       0, 0, 0,  # type, queue, due: new
-                       0, 0, 0, 0, 0, 0, 0, 0, "")  # ivl, factor, reps, lapses, left, odue, odid, flags, data
-                      for c in cards])
+    # the same for every note and card are literals: binding fewer parameters is measurably cheaper
+    conn.executemany("INSERT OR REPLACE INTO pkg.notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')",  # usn -1, csum, flags, data
+                     [(c.nid, c.guid, CLOZE_MODEL_ID if c.kind == "cloze" else BASIC_MODEL_ID, c.mod,
+                       " " + " ".join(c.tags) + " ", "\x1f".join(c.fields), c.fields[0]) for c in cards])
+    conn.executemany("INSERT OR REPLACE INTO pkg.cards VALUES(?,?,?,0,?,-1,"  # id, nid, did, ord, mod, usn
+                     "0,0,0,"  # type, queue, due: new
+                     "0,0,0,0,0,0,0,0,'')",  # ivl, factor, reps, lapses, left, odue, odid, flags, data
+                     [(c.nid, c.nid, deck_id(c.deck), c.mod) for c in cards])
 
 
 def drop_note(conn: sqlite3.Connection, nid: int) -> None:
