@@ -130,8 +130,12 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
     """
     plain, html = claim.text.plain, claim.text.html
     words = len(plain.split())
-    visible = htmllib.unescape(_TAG.sub("", html))
-    low_plain, low_visible = plain.lower(), visible.lower()
+    low_plain = plain.lower()
+    # most claims are prose: no tag, entity, math or code, so their HTML is their text and a
+    # term's one spot in the text is its spot in the HTML
+    prose = html == plain and "<" not in html and "&" not in html and "\\" not in html
+    visible = plain if prose else htmllib.unescape(_TAG.sub("", html))
+    low_visible = low_plain if prose else visible.lower()
     masked = low_masked = None
     fallback = None
     for term in candidates(claim):
@@ -141,14 +145,18 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
         given_away = bool(shown) and _shown_words(term) <= shown
         if fallback is not None and (given_away or not _strong(term, claim)):
             continue
-        if len(_spots(term, plain, low_plain)) != 1 or (
-                visible != plain and len(_spots(term, visible, low_visible)) != 1):
+        spots = _spots(term, plain, low_plain)
+        if len(spots) != 1 or (visible != plain and len(_spots(term, visible, low_visible)) != 1):
             continue
-        if masked is None:
-            masked = MATH_OR_CODE.sub(_blank, html)
-            low_masked = masked.lower()
-        assert low_masked is not None
-        hit = _find_in_html(masked, low_masked, escape(term))
+        needle = escape(term)
+        if prose and needle == term:
+            hit: tuple[int, int] | None = (spots[0], spots[0] + len(term))
+        else:
+            if masked is None:
+                masked = MATH_OR_CODE.sub(_blank, html)
+                low_masked = masked.lower()
+            assert low_masked is not None
+            hit = _find_in_html(masked, low_masked, needle)
         if hit is None:
             continue
         start, end = hit
