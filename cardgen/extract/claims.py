@@ -129,7 +129,6 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
     replaces it ("A plain quote is not a callout" in a note on callouts still hides "callout").
     """
     plain, html = claim.text.plain, claim.text.html
-    words = len(plain.split())
     low_plain = plain.lower()
     # most claims are prose: no tag, entity, math or code, so their HTML is their text and a
     # term's one spot in the text is its spot in the HTML
@@ -140,7 +139,8 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
     fallback = None
     for term in candidates(claim):
         n = len(term.split())
-        if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
+        # at most 60% of the claim's words, or one: its words are counted only for a phrase
+        if n > max_words or (n > 1 and n > len(plain.split()) * 0.6) or term.lower() in STOP_WORDS:
             continue
         given_away = bool(shown) and _shown_words(term) <= shown
         if fallback is not None and (given_away or not _strong(term, claim)):
