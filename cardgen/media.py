@@ -15,6 +15,7 @@ Invidious instance, a local copy of the video). The YouTube player is always the
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable
@@ -161,9 +162,8 @@ class NoteMedia:
 
     def __init__(self, note: Note, options: MediaOptions) -> None:
         self.options = options
+        self.note = note
         self.source = Source("youtube", note.video) if note.video else note.media
-        # every moment of the note's own source, in time order: a clip ends at the next one
-        self.times = sorted({m.seconds for s in note.sections for m in s.moments if m.video is None})
         self._anchors: dict[Moment, str] = {}  # a moment is linked from several cards of the note
 
     def url(self, moment: Moment) -> str | None:
@@ -179,6 +179,11 @@ class NoteMedia:
             other = " (other video)" if moment.video else ""  # set only for a video the note cites
             html = self._anchors[moment] = f'<a href="{escape(url)}">▶ {moment.label}{other}</a>' if url else ""
         return html
+
+    @functools.cached_property  # only a build with the player needs it
+    def times(self) -> list[int]:
+        """Every moment of the note's own source, in time order: a clip ends at the next one."""
+        return sorted({m.seconds for s in self.note.sections for m in s.moments if m.video is None})
 
     def player(self, moments: Iterable[Moment]) -> str:
         """The embedded player for a card (its first moment of the note's own source), or ""."""

@@ -194,7 +194,9 @@ def _find_in_html(masked: str, low_masked: str, needle: str) -> tuple[int, int] 
 
 
 def breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
-    return _shown_words(" ".join((title, *trail)))
+    # the words of "title heading subheading" are those of each part: the parts' words are
+    # cached, and a title and its headings recur from section to section
+    return _shown_words(title).union(*map(_shown_words, trail))
 
 
 @functools.lru_cache(maxsize=8192)  # asked of every candidate term, and a vault's terms recur
