@@ -19,6 +19,8 @@ from cardgen.state import StoredCard
 NAMESPACE = "cardgen"
 # Anki's base-91 digits, in the order genanki.guid_for uses them
 _BASE91 = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~")
+# every two-digit base-91 number: a 64-bit hash is turned into digits two at a time, in 5 steps not 10
+_PAIRS = [high + low for high in _BASE91 for low in _BASE91]
 
 
 def card_guid(namespace: str, key: str) -> str:
@@ -31,11 +33,11 @@ def card_guid(namespace: str, key: str) -> str:
     computed here: it runs for every card, and importing genanki costs each build 0.1 s.
     """
     n = int.from_bytes(hashlib.sha256(f"{NAMESPACE}__{namespace}__{key}".encode()).digest()[:8], "big")
-    digits = []
+    pairs = []
     while n:
-        n, digit = divmod(n, 91)
-        digits.append(_BASE91[digit])
-    return "".join(reversed(digits))
+        n, pair = divmod(n, 91 * 91)
+        pairs.append(_PAIRS[pair])
+    return "".join(reversed(pairs)).lstrip(_BASE91[0])  # the top pair's zero digit is no digit
 
 
 def concept_key(term: str) -> str:

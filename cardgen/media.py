@@ -15,6 +15,7 @@ Invidious instance, a local copy of the video). The YouTube player is always the
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable
@@ -161,21 +162,28 @@ class NoteMedia:
 
     def __init__(self, note: Note, options: MediaOptions) -> None:
         self.options = options
+        self.note = note
         self.source = Source("youtube", note.video) if note.video else note.media
-        # every moment of the note's own source, in time order: a clip ends at the next one
-        self.times = sorted({m.seconds for s in note.sections for m in s.moments if m.video is None})
-        self._urls: dict[Moment, str | None] = {}  # a moment is linked from several cards of the note
+        self._anchors: dict[Moment, str] = {}  # a moment is linked from several cards of the note
 
     def url(self, moment: Moment) -> str | None:
-        if moment in self._urls:
-            return self._urls[moment]
-        url: str | None
         if moment.video:  # another YouTube video the note cites
-            url = link(Source("youtube", moment.video), moment.seconds, self.options.link_template)
-        else:
-            url = link(self.source, moment.seconds, self.options.link_template) if self.source else None
-        self._urls[moment] = url
-        return url
+            return link(Source("youtube", moment.video), moment.seconds, self.options.link_template)
+        return link(self.source, moment.seconds, self.options.link_template) if self.source else None
+
+    def anchor(self, moment: Moment) -> str:
+        """The link that plays ``moment`` (``▶ 1:40``), as HTML; "" when it has no URL."""
+        html = self._anchors.get(moment)
+        if html is None:
+            url = self.url(moment)
+            other = " (other video)" if moment.video else ""  # set only for a video the note cites
+            html = self._anchors[moment] = f'<a href="{escape(url)}">▶ {moment.label}{other}</a>' if url else ""
+        return html
+
+    @functools.cached_property  # only a build with the player needs it
+    def times(self) -> list[int]:
+        """Every moment of the note's own source, in time order: a clip ends at the next one."""
+        return sorted({m.seconds for s in self.note.sections for m in s.moments if m.video is None})
 
     def player(self, moments: Iterable[Moment]) -> str:
         """The embedded player for a card (its first moment of the note's own source), or ""."""

@@ -134,6 +134,11 @@ def test_cloze_does_not_hide_what_the_breadcrumb_shows_unless_nothing_else_can_b
     assert text == "Multics's rings protected memory in {{c1::1965}}."
 
 
+def test_breadcrumb_words_are_those_of_each_part():
+    assert breadcrumb_words("Unix's Rings", ("Rings’", "The OSes", "")) == {"unix", "ring", "the", "ose"}
+    assert breadcrumb_words("Multics", ()) == {"multic"}  # as "Multics" and "Multic" are read alike
+
+
 def test_cloze_never_hides_inside_math_or_code():
     html = r"The area is \(\pi r^2\) for radius <code>r</code> circles."
     text = cloze(_claim("The area is pi r^2 for radius r circles.", html=html))

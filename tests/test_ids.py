@@ -50,6 +50,17 @@ def test_guid_is_genankis_guid_for():
         assert card_guid(namespace, key) == genanki.guid_for("cardgen", namespace, key)
 
 
+def test_guid_is_genankis_for_hashes_of_every_length():
+    """Digits are made two at a time: a hash with an odd number of base-91 digits (about one in
+    forty) must not gain a leading zero digit."""
+    import genanki
+
+    keys = [f"note-{i}#claims#t{i}" for i in range(3000)]
+    guids = [card_guid("notes", key) for key in keys]
+    assert {len(g) for g in guids} == {9, 10}  # both parities occur
+    assert guids == [genanki.guid_for("cardgen", "notes", key) for key in keys]
+
+
 def test_editing_answers_and_rewording_claims_keeps_every_guid(vault):
     vault.write("hilbert.md", NOTE)
     vault.build()

@@ -48,6 +48,11 @@ _TAG = re.compile(r"<[^>]*>")
 # endings that mark a noun even without a tagger (not -er, -age or -ure: "offers", "consider", "manage")
 _CLEAR_NOUN = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ship)s?$")
 _WORD_CHARS = re.compile(r"\w+")
+_POSSESSIVE = re.compile(r"['’]s\b")
+# _NAME and _NUMBER try their lookarounds at every position: 3-4 µs a claim, so they run only
+# when the claim has a capital after its first word's first letter, or a digit
+_CAPITAL = re.compile(r"[A-Z]")
+_DIGIT = re.compile(r"\d")
 
 
 # -er words that are not agents or things: comparatives and positions
@@ -75,10 +80,12 @@ def _terms(claim: Sentence) -> Iterator[str]:
     plain = claim.text.plain
     for term in claim.terms:
         yield _trim(term)
-    for m in _NAME.finditer(plain):
-        yield _trim(m.group(1))
-    for m in _NUMBER.finditer(plain):
-        yield m.group(0).strip()
+    if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
+        for m in _NAME.finditer(plain):
+            yield _trim(m.group(1))
+    if _DIGIT.search(plain):
+        for m in _NUMBER.finditer(plain):
+            yield m.group(0).strip()
     yield from sorted([w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS], key=_word_score, reverse=True)
 
 
@@ -122,26 +129,34 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
     replaces it ("A plain quote is not a callout" in a note on callouts still hides "callout").
     """
     plain, html = claim.text.plain, claim.text.html
-    words = len(plain.split())
-    visible = htmllib.unescape(_TAG.sub("", html))
-    low_plain, low_visible = plain.lower(), visible.lower()
+    low_plain = plain.lower()
+    # most claims are prose: no tag, entity, math or code, so their HTML is their text and a
+    # term's one spot in the text is its spot in the HTML
+    prose = html == plain and "<" not in html and "&" not in html and "\\" not in html
+    visible = plain if prose else htmllib.unescape(_TAG.sub("", html))
+    low_visible = low_plain if prose else visible.lower()
     masked = low_masked = None
     fallback = None
     for term in candidates(claim):
         n = len(term.split())
-        if n > max_words or n > max(1, words * 0.6) or term.lower() in STOP_WORDS:
+        # at most 60% of the claim's words, or one: its words are counted only for a phrase
+        if n > max_words or (n > 1 and n > len(plain.split()) * 0.6) or term.lower() in STOP_WORDS:
             continue
         given_away = bool(shown) and _shown_words(term) <= shown
         if fallback is not None and (given_away or not _strong(term, claim)):
             continue
-        if len(_spots(term, plain, low_plain)) != 1 or (
-                visible != plain and len(_spots(term, visible, low_visible)) != 1):
+        spots = _spots(term, plain, low_plain)
+        if len(spots) != 1 or (visible != plain and len(_spots(term, visible, low_visible)) != 1):
             continue
-        if masked is None:
-            masked = MATH_OR_CODE.sub(_blank, html)
-            low_masked = masked.lower()
-        assert low_masked is not None
-        hit = _find_in_html(masked, low_masked, escape(term))
+        needle = escape(term)
+        if prose and needle == term:
+            hit: tuple[int, int] | None = (spots[0], spots[0] + len(term))
+        else:
+            if masked is None:
+                masked = MATH_OR_CODE.sub(_blank, html)
+                low_masked = masked.lower()
+            assert low_masked is not None
+            hit = _find_in_html(masked, low_masked, needle)
         if hit is None:
             continue
         start, end = hit
@@ -178,14 +193,16 @@ def _find_in_html(masked: str, low_masked: str, needle: str) -> tuple[int, int] 
     return (hits[0], hits[0] + len(needle)) if len(hits) == 1 else None
 
 
-@functools.lru_cache(maxsize=256)  # one per section
 def breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
-    return _shown_words(" ".join((title, *trail)))
+    # the words of "title heading subheading" are those of each part: the parts' words are
+    # cached, and a title and its headings recur from section to section
+    return _shown_words(title).union(*map(_shown_words, trail))
 
 
+@functools.lru_cache(maxsize=8192)  # asked of every candidate term, and a vault's terms recur
 def _shown_words(text: str) -> frozenset[str]:
     """Words as a reader matches them: case, a possessive and a plural -s aside."""
-    words = _WORD_CHARS.findall(re.sub(r"['’]s\b", "", text.lower()))
+    words = _WORD_CHARS.findall(_POSSESSIVE.sub("", text.lower()))
     return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
 
 
@@ -199,16 +216,23 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
     firsts = Counter(c.moments[0] for _, c in claims)
     anchors = ranked([f"t{c.moments[0].seconds}" if firsts[c.moments[0]] == 1 else
                       f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
+    next_anchor = iter(anchors).__next__
     cards = []
-    for (section, claim), anchor in zip(claims, anchors, strict=True):
-        text = cloze(claim, options.hidden_words, breadcrumb_words(note.title, section.trail))
-        if text is None:
-            hints.append(Diagnostic(note.path, claim.line, f"no-key-term: nothing to hide in “{_quote(claim)}”",
-                                    "hint"))
+    for section in note.sections:
+        if not section.claims:
             continue
-        if claim.moments[0].video:
-            anchor += f"@{claim.moments[0].video}"
-        cards.append(Card(
-            key=f"{note.key}#claims#{anchor}", kind="cloze", extractor="claims", front=text, back="",
-            context=context(note, section.trail), heading=heading_of(section), moments=claim.moments, line=claim.line))
+        # what every claim of the section shares, made once for them
+        shown = breadcrumb_words(note.title, section.trail)
+        crumb, heading = context(note, section.trail), heading_of(section)
+        for claim in section.claims:
+            anchor = next_anchor()
+            text = cloze(claim, options.hidden_words, shown)
+            if text is None:
+                hints.append(Diagnostic(note.path, claim.line,
+                                        f"no-key-term: nothing to hide in “{_quote(claim)}”", "hint"))
+                continue
+            if claim.moments[0].video:
+                anchor += f"@{claim.moments[0].video}"
+            cards.append(Card(key=f"{note.key}#claims#{anchor}", kind="cloze", extractor="claims", front=text,
+                              back="", context=crumb, heading=heading, moments=claim.moments, line=claim.line))
     return cards

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Iterable
 
 from cardgen.markup import escape
@@ -103,9 +102,9 @@ def _join(units: list[tuple[str, Text]]) -> Text:
 
 def ranked(anchors: list[str]) -> list[str]:
     """Make repeated anchors unique by their rank: a, a, b -> a, a~2, b."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}  # not a Counter: its missing keys cost a Python-level __missing__ call
     out = []
     for a in anchors:
-        seen[a] += 1
-        out.append(a if seen[a] == 1 else f"{a}~{seen[a]}")
+        seen[a] = n = seen.get(a, 0) + 1
+        out.append(a if n == 1 else f"{a}~{n}")
     return out
