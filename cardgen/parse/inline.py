@@ -19,7 +19,9 @@ Token = dict[str, Any]
 
 _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
 _SPACES = re.compile(r"[ \t]{2,}")
-_BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# The . ! or ? is matched, not looked behind for: a pattern that opens with a character class lets
+# the regex engine skip straight to the candidates instead of trying the pattern at every position.
+_BOUNDARY = re.compile(r"[.!?]([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
@@ -191,12 +193,14 @@ def clean(s: str) -> str:
 def _split_text(raw: str) -> list[str]:
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
-        word = raw[:m.start()].rsplit(None, 1)[-1]  # never empty: the boundary follows a . ! or ?
+        word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
         stem = word.rstrip(".!?").lower()
         if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
             continue
         pieces.append(raw[start:m.end(1)])
         start = m.end()
+    if not pieces:  # one sentence, the common case: no copy of it
+        return [raw]
     pieces.append(raw[start:])
     return pieces
 
