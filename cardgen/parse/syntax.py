@@ -112,23 +112,40 @@ def video_notes(md: mistune.Markdown) -> None:
     md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
 
 
+class _InlineParser(mistune.InlineParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self._trigger: tuple[set[str], re.Pattern[str]] | None = None
+
+    def _get_fast_trigger_re(self, chars: set[str]) -> re.Pattern[str]:
+        # mistune (3.4) checks its cached pattern against a sorted tuple of ``chars`` built anew on every
+        # call, once per run of plain text; the set is rebuilt whenever a rule is registered, so its
+        # identity is as good a key
+        if self._trigger is None or self._trigger[0] is not chars:
+            self._trigger = (chars, super()._get_fast_trigger_re(chars))
+        return self._trigger[1]
+
+
 class _SourceKeepingMarkdown(mistune.Markdown):
     """Keeps each block's inline source (``src``) so the walker can find its line in the file."""
 
-    def _iter_render(self, tokens: Any, state: Any) -> Any:
-        # mistune's own loop (3.x), written out rather than called once per token: it runs for every block
+    def render_state(self, state: Any) -> list[dict[str, Any]]:
+        # mistune's render loop (3.x) runs a generator per token list and copies every list; with no
+        # renderer the tokens only need their inline children, which one in-place pass gives them
+        self._parse_inline(state.tokens, state.env)
+        return state.tokens
+
+    def _parse_inline(self, tokens: list[dict[str, Any]], env: Any) -> None:
         for tok in tokens:
             if "children" in tok:
-                tok["children"] = list(self._iter_render(tok["children"], state))
+                self._parse_inline(tok["children"], env)
             elif "text" in tok:
                 text = tok.pop("text")
                 tok["src"] = text
-                tok["children"] = self.inline(text.strip(" \r\n\t\f"), state.env)
-            yield tok
+                tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
 
 
 def create_parser() -> mistune.Markdown:
     """A mistune parser returning the token tree (no renderer) with cardgen's syntax."""
-    md = _SourceKeepingMarkdown(renderer=None, plugins=[table, mistune.plugins.import_plugin("strikethrough"),
-                                                        video_notes])
-    return md
+    strikethrough = mistune.plugins.import_plugin("strikethrough")
+    return _SourceKeepingMarkdown(renderer=None, inline=_InlineParser(), plugins=[table, strikethrough, video_notes])
