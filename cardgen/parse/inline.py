@@ -69,8 +69,16 @@ def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     return out
 
 
+def unique(items: list[Any]) -> tuple[Any, ...]:
+    """``items`` in order, each once. Most lists here hold one item or none: no dict for those."""
+    return tuple(items) if len(items) < 2 else tuple(dict.fromkeys(items))
+
+
 def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
     """Inline tokens -> (html, plain). Stamps are recorded in ``ctx`` and leave ``_MARK``."""
+    if len(tokens) == 1 and tokens[0]["type"] == "text":  # a sentence of words only: nothing to join
+        raw = tokens[0]["raw"]
+        return escape(raw), raw
     html: list[str] = []
     plain: list[str] = []
     for tok in tokens:
@@ -287,8 +295,9 @@ def _merge_fragments(sentences: list[tuple[list[Token], int]]) -> list[tuple[lis
             else:
                 pending.extend(toks)
             continue
-        out.append((pending + toks, line))
-        pending = []
+        if pending:
+            toks, pending = pending + toks, []
+        out.append((toks, line))
     if pending:
         out.append((pending, 0))
     return out
@@ -305,7 +314,7 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
     if not plain:
         ctx.moments.extend(moments)
         return None
-    return Sentence(Text(html, plain), tuple(dict.fromkeys(moments)), tuple(dict.fromkeys(terms)), line)
+    return Sentence(Text(html, plain), unique(moments), unique(terms), line)
 
 
 def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:
