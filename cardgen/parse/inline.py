@@ -234,44 +234,47 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
 
     A stamp belongs to the sentence it follows: ``Claim [t]. Next`` and ``Claim. <a>[t]</a> Next``.
     """
-    sentences: list[tuple[list[Token], int]] = [([], 0)]
+    current: list[Token] = []  # the last sentence's tokens
+    sentences: list[tuple[list[Token], int]] = [(current, 0)]
     lines = 0
     ended = False  # the last text ended a sentence, and only stamps followed it
+    last = len(tokens) - 1
     for i, tok in enumerate(tokens):
         kind = tok["type"]
         if kind == "text":
             raw = tok["raw"]
-            if ended and _STARTS_SENTENCE.match(raw) and sentences[-1][0]:
-                sentences.append(([], lines))
+            if ended and current and _STARTS_SENTENCE.match(raw):
+                current = []
+                sentences.append((current, lines))
             pieces = _split_text(raw)
             if len(pieces) == 1:  # the token as it is: no new token for the same text
                 if raw:
-                    sentences[-1][0].append(tok)
+                    current.append(tok)
             else:
                 for j, piece in enumerate(pieces):
                     if j:
-                        sentences.append(([], lines))
+                        current = []
+                        sentences.append((current, lines))
                     if piece:
-                        sentences[-1][0].append({"type": "text", "raw": piece})
+                        current.append({"type": "text", "raw": piece})
             # punctuation between stamps (", ") keeps the sentence ended
             ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            if (ended and raw[-1:].isspace() and nxt is not None and nxt["type"] not in ("stamp", "softbreak")
-                    and _first_plain(nxt)[:1].isupper()):
-                sentences.append(([], lines))
+            if (ended and i < last and raw[-1:].isspace() and tokens[i + 1]["type"] not in ("stamp", "softbreak")
+                    and _first_plain(tokens[i + 1])[:1].isupper()):
+                current = []
+                sentences.append((current, lines))
                 ended = False
             continue
-        if kind in ("softbreak", "linebreak"):
+        if kind == "softbreak" or kind == "linebreak":
             lines += 1
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            starts = nxt is not None and _first_plain(nxt).lstrip()[:1].isupper()
-            if kind == "linebreak" or (ended and starts):
-                sentences.append(([], lines))
+            if kind == "linebreak" or (ended and i < last and _first_plain(tokens[i + 1]).lstrip()[:1].isupper()):
+                current = []
+                sentences.append((current, lines))
                 ended = False
                 continue
         elif kind != "stamp":
             ended = False
-        sentences[-1][0].append(tok)
+        current.append(tok)
     return _merge_fragments(sentences)
 
 

@@ -164,7 +164,8 @@ class Walker:
                 sink.loose.extend(loose)
                 sink.moments.extend(loose)
                 continue
-            self._claim(s, sink)
+            if s.moments:  # most sentences have none, and are no claim
+                self._claim(s, sink)
             units.append(("sentence", s.text))
         if not units:
             return None
