@@ -112,6 +112,16 @@ def video_notes(md: mistune.Markdown) -> None:
     md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
 
 
+class _BlockParser(mistune.BlockParser):
+    def _parse_indent_code_fast(self, state: Any) -> int | None:
+        # mistune (3.4) cuts out the first line of every block to test it for indented code; only a
+        # line that starts with a space or a tab can be, and most start with neither
+        if state.src[state.cursor] not in " \t":
+            return None
+        result: int | None = super()._parse_indent_code_fast(state)
+        return result
+
+
 class _InlineParser(mistune.InlineParser):
     def __init__(self) -> None:
         super().__init__()
@@ -148,4 +158,5 @@ class _SourceKeepingMarkdown(mistune.Markdown):
 def create_parser() -> mistune.Markdown:
     """A mistune parser returning the token tree (no renderer) with cardgen's syntax."""
     strikethrough = mistune.plugins.import_plugin("strikethrough")
-    return _SourceKeepingMarkdown(renderer=None, inline=_InlineParser(), plugins=[table, strikethrough, video_notes])
+    return _SourceKeepingMarkdown(renderer=None, block=_BlockParser(), inline=_InlineParser(),
+                                  plugins=[table, strikethrough, video_notes])
