@@ -112,7 +112,45 @@ def video_notes(md: mistune.Markdown) -> None:
     md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
 
 
+# Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
+_LINE_ANCHORED = frozenset(mistune.BlockParser.SPECIFICATION) | {"table", "nptable", "block_math"}
+
+
+class _LineStartSearch:
+    """A block rules pattern that can match only at a line start, searched line start by line start.
+
+    mistune searches for the next block when a paragraph starts with a digit or punctuation (a
+    stamp, ``**``, a callout's ``[!``); ``re`` would try the pattern's dozen branches at every
+    character up to there, though each fails at once unless the character starts a line.
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.match = pattern.match
+
+    def search(self, src: str, pos: int = 0) -> re.Match[str] | None:
+        while True:  # (at ``pos`` first: there it fails at once unless ``pos`` starts a line)
+            m = self.match(src, pos)
+            if m is not None:
+                return m
+            pos = src.find("\n", pos) + 1
+            if not pos:
+                return None
+
+
 class _BlockParser(mistune.BlockParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self._searchers: dict[re.Pattern[str], Any] = {}  # by mistune's pattern: a new rule makes a new one
+
+    def compile_sc(self, rules: list[str] | None = None) -> Any:
+        sc = super().compile_sc(rules)
+        found = self._searchers.get(sc)
+        if found is None:
+            anchored = _LINE_ANCHORED.issuperset(self.rules if rules is None else rules)
+            found = self._searchers[sc] = _LineStartSearch(sc) if anchored else sc
+        return found
+
     def _parse_indent_code_fast(self, state: Any) -> int | None:
         # mistune (3.4) cuts out the first line of every block to test it for indented code; only a
         # line that starts with a space or a tab can be, and most start with neither
