@@ -433,6 +433,20 @@ def test_abbreviations_do_not_split(sentence: str) -> None:
     assert claim_list(s) == [(sentence, (10,))]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Is it real?! Yes it is.", ["Is it real?!", "Yes it is."]),  # the boundary is after the last mark
+    ('He asked "why?" Then he left.', ['He asked "why?"', "Then he left."]),  # closing quote stays
+    ("The end (of it.) Next one.", ["The end (of it.)", "Next one."]),  # closing bracket stays
+    ("It ends here. (Then a remark.)", ["It ends here.", "(Then a remark.)"]),  # opening bracket starts
+    ("Version 2.5 ships. 3 more follow.", ["Version 2.5 ships.", "3 more follow."]),  # a digit starts one
+    ("It ends here. then lower case.", ["It ends here. then lower case."]),  # lower case does not
+    ("By J. R. Smith and co. Done here.", ["By J. R. Smith and co.", "Done here."]),
+    ("It is so.   Spaces   follow.", ["It is so.", "Spaces follow."]),
+])
+def test_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert units(section(text)) == expected
+
+
 def test_sentences_on_separate_lines_of_a_paragraph() -> None:
     s = section("The first sentence of this paragraph has no stamp.\n"
                 "The second sentence carries the first stamp here [00:01:05].\n"
@@ -930,6 +944,8 @@ def test_braces_become_character_references() -> None:
 @pytest.mark.parametrize(("broken", "fixed"), [
     ("The LED story â€“ a long one â€“ ends well", "The LED story – a long one – ends well"),
     ("Itâ€™s the crystal that made the difference", "It’s the crystal that made the difference"),
+    ("The cafÃ© crystal that made the difference", "The café crystal that made the difference"),  # Ã
+    ("The crystal grows at 100Â°C in the chamber", "The crystal grows at 100°C in the chamber"),  # Â
 ])
 def test_mojibake_is_repaired(broken: str, fixed: str) -> None:
     claim = only_claim(broken + " [00:01:05].")

@@ -19,12 +19,16 @@ _parser = create_parser()
 
 
 def _stamp_parts(tokens: list[dict[str, Any]]) -> list[tuple[int, ...]]:
+    """Every stamp's parts, in no particular order (``note_has_slip`` needs none): a stack, not
+    a call per token list."""
     found: list[tuple[int, ...]] = []
-    for tok in tokens:
-        if tok["type"] == "stamp":
-            found.extend(tok["attrs"]["parts"])
-        elif "children" in tok:
-            found.extend(_stamp_parts(tok["children"]))
+    stack = [tokens]
+    while stack:
+        for tok in stack.pop():
+            if tok["type"] == "stamp":
+                found.extend(tok["attrs"]["parts"])
+            elif "children" in tok:
+                stack.append(tok["children"])
     return found
 
 

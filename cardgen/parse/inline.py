@@ -19,7 +19,9 @@ Token = dict[str, Any]
 
 _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
 _SPACES = re.compile(r"[ \t]{2,}")
-_BOUNDARY = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# The . ! or ? is matched, not looked behind for: a pattern that opens with a character class lets
+# the regex engine skip straight to the candidates instead of trying the pattern at every position.
+_BOUNDARY = re.compile(r"[.!?]([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
@@ -67,8 +69,16 @@ def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     return out
 
 
+def unique(items: list[Any]) -> tuple[Any, ...]:
+    """``items`` in order, each once. Most lists here hold one item or none: no dict for those."""
+    return tuple(items) if len(items) < 2 else tuple(dict.fromkeys(items))
+
+
 def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
     """Inline tokens -> (html, plain). Stamps are recorded in ``ctx`` and leave ``_MARK``."""
+    if len(tokens) == 1 and tokens[0]["type"] == "text":  # a sentence of words only: nothing to join
+        raw = tokens[0]["raw"]
+        return escape(raw), raw
     html: list[str] = []
     plain: list[str] = []
     for tok in tokens:
@@ -191,12 +201,14 @@ def clean(s: str) -> str:
 def _split_text(raw: str) -> list[str]:
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
-        word = raw[:m.start()].rsplit(None, 1)[-1]  # never empty: the boundary follows a . ! or ?
+        word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
         stem = word.rstrip(".!?").lower()
         if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
             continue
         pieces.append(raw[start:m.end(1)])
         start = m.end()
+    if not pieces:  # one sentence, the common case: no copy of it
+        return [raw]
     pieces.append(raw[start:])
     return pieces
 
@@ -222,44 +234,47 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
 
     A stamp belongs to the sentence it follows: ``Claim [t]. Next`` and ``Claim. <a>[t]</a> Next``.
     """
-    sentences: list[tuple[list[Token], int]] = [([], 0)]
+    current: list[Token] = []  # the last sentence's tokens
+    sentences: list[tuple[list[Token], int]] = [(current, 0)]
     lines = 0
     ended = False  # the last text ended a sentence, and only stamps followed it
+    last = len(tokens) - 1
     for i, tok in enumerate(tokens):
         kind = tok["type"]
         if kind == "text":
             raw = tok["raw"]
-            if ended and _STARTS_SENTENCE.match(raw) and sentences[-1][0]:
-                sentences.append(([], lines))
+            if ended and current and _STARTS_SENTENCE.match(raw):
+                current = []
+                sentences.append((current, lines))
             pieces = _split_text(raw)
             if len(pieces) == 1:  # the token as it is: no new token for the same text
                 if raw:
-                    sentences[-1][0].append(tok)
+                    current.append(tok)
             else:
                 for j, piece in enumerate(pieces):
                     if j:
-                        sentences.append(([], lines))
+                        current = []
+                        sentences.append((current, lines))
                     if piece:
-                        sentences[-1][0].append({"type": "text", "raw": piece})
+                        current.append({"type": "text", "raw": piece})
             # punctuation between stamps (", ") keeps the sentence ended
             ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            if (ended and raw[-1:].isspace() and nxt is not None and nxt["type"] not in ("stamp", "softbreak")
-                    and _first_plain(nxt)[:1].isupper()):
-                sentences.append(([], lines))
+            if (ended and i < last and raw[-1:].isspace() and tokens[i + 1]["type"] not in ("stamp", "softbreak")
+                    and _first_plain(tokens[i + 1])[:1].isupper()):
+                current = []
+                sentences.append((current, lines))
                 ended = False
             continue
-        if kind in ("softbreak", "linebreak"):
+        if kind == "softbreak" or kind == "linebreak":
             lines += 1
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            starts = nxt is not None and _first_plain(nxt).lstrip()[:1].isupper()
-            if kind == "linebreak" or (ended and starts):
-                sentences.append(([], lines))
+            if kind == "linebreak" or (ended and i < last and _first_plain(tokens[i + 1]).lstrip()[:1].isupper()):
+                current = []
+                sentences.append((current, lines))
                 ended = False
                 continue
         elif kind != "stamp":
             ended = False
-        sentences[-1][0].append(tok)
+        current.append(tok)
     return _merge_fragments(sentences)
 
 
@@ -283,8 +298,9 @@ def _merge_fragments(sentences: list[tuple[list[Token], int]]) -> list[tuple[lis
             else:
                 pending.extend(toks)
             continue
-        out.append((pending + toks, line))
-        pending = []
+        if pending:
+            toks, pending = pending + toks, []
+        out.append((toks, line))
     if pending:
         out.append((pending, 0))
     return out
@@ -301,7 +317,7 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
     if not plain:
         ctx.moments.extend(moments)
         return None
-    return Sentence(Text(html, plain), tuple(dict.fromkeys(moments)), tuple(dict.fromkeys(terms)), line)
+    return Sentence(Text(html, plain), unique(moments), unique(terms), line)
 
 
 def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:

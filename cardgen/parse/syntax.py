@@ -112,23 +112,89 @@ def video_notes(md: mistune.Markdown) -> None:
     md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
 
 
+# Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
+_LINE_ANCHORED = frozenset(mistune.BlockParser.SPECIFICATION) | {"table", "nptable", "block_math"}
+
+
+class _LineStartSearch:
+    """A block rules pattern that can match only at a line start, searched line start by line start.
+
+    mistune searches for the next block when a paragraph starts with a digit or punctuation (a
+    stamp, ``**``, a callout's ``[!``); ``re`` would try the pattern's dozen branches at every
+    character up to there, though each fails at once unless the character starts a line.
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.match = pattern.match
+
+    def search(self, src: str, pos: int = 0) -> re.Match[str] | None:
+        while True:  # (at ``pos`` first: there it fails at once unless ``pos`` starts a line)
+            m = self.match(src, pos)
+            if m is not None:
+                return m
+            pos = src.find("\n", pos) + 1
+            if not pos:
+                return None
+
+
+class _BlockParser(mistune.BlockParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self._searchers: dict[re.Pattern[str], Any] = {}  # by mistune's pattern: a new rule makes a new one
+
+    def compile_sc(self, rules: list[str] | None = None) -> Any:
+        sc = super().compile_sc(rules)
+        found = self._searchers.get(sc)
+        if found is None:
+            anchored = _LINE_ANCHORED.issuperset(self.rules if rules is None else rules)
+            found = self._searchers[sc] = _LineStartSearch(sc) if anchored else sc
+        return found
+
+    def _parse_indent_code_fast(self, state: Any) -> int | None:
+        # mistune (3.4) cuts out the first line of every block to test it for indented code; only a
+        # line that starts with a space or a tab can be, and most start with neither
+        if state.src[state.cursor] not in " \t":
+            return None
+        result: int | None = super()._parse_indent_code_fast(state)
+        return result
+
+
+class _InlineParser(mistune.InlineParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self._trigger: tuple[set[str], re.Pattern[str]] | None = None
+
+    def _get_fast_trigger_re(self, chars: set[str]) -> re.Pattern[str]:
+        # mistune (3.4) checks its cached pattern against a sorted tuple of ``chars`` built anew on every
+        # call, once per run of plain text; the set is rebuilt whenever a rule is registered, so its
+        # identity is as good a key
+        if self._trigger is None or self._trigger[0] is not chars:
+            self._trigger = (chars, super()._get_fast_trigger_re(chars))
+        return self._trigger[1]
+
+
 class _SourceKeepingMarkdown(mistune.Markdown):
     """Keeps each block's inline source (``src``) so the walker can find its line in the file."""
 
-    def _iter_render(self, tokens: Any, state: Any) -> Any:
-        # mistune's own loop (3.x), written out rather than called once per token: it runs for every block
+    def render_state(self, state: Any) -> list[dict[str, Any]]:
+        # mistune's render loop (3.x) runs a generator per token list and copies every list; with no
+        # renderer the tokens only need their inline children, which one in-place pass gives them
+        self._parse_inline(state.tokens, state.env)
+        return state.tokens
+
+    def _parse_inline(self, tokens: list[dict[str, Any]], env: Any) -> None:
         for tok in tokens:
             if "children" in tok:
-                tok["children"] = list(self._iter_render(tok["children"], state))
+                self._parse_inline(tok["children"], env)
             elif "text" in tok:
                 text = tok.pop("text")
                 tok["src"] = text
-                tok["children"] = self.inline(text.strip(" \r\n\t\f"), state.env)
-            yield tok
+                tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
 
 
 def create_parser() -> mistune.Markdown:
     """A mistune parser returning the token tree (no renderer) with cardgen's syntax."""
-    md = _SourceKeepingMarkdown(renderer=None, plugins=[table, mistune.plugins.import_plugin("strikethrough"),
-                                                        video_notes])
-    return md
+    strikethrough = mistune.plugins.import_plugin("strikethrough")
+    return _SourceKeepingMarkdown(renderer=None, block=_BlockParser(), inline=_InlineParser(),
+                                  plugins=[table, strikethrough, video_notes])

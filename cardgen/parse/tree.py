@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from cardgen.markup import escape, prose_words, sanitize, text_of
 from cardgen.model import Block, Callout, Section, Sentence, Text
-from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences
+from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences, unique
 from cardgen.timestamps import Moment
 
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
@@ -26,7 +26,7 @@ class Locator:
         self.counted, self.newlines = 0, 0  # newlines in text[:counted]
 
     def line_of(self, src: str) -> int:
-        probe = src.strip().split("\n", 1)[0][:120] if src else ""
+        probe = src.strip()[:120].split("\n", 1)[0] if src else ""
         at = self.text.find(probe, self.pos) if probe else -1
         if at >= 0:
             self.pos = at + 1
@@ -96,7 +96,7 @@ class Walker:
         return done
 
     def _close(self, s: _Open, done: list[Section], last: Moment | None) -> Moment | None:
-        moments = tuple(dict.fromkeys(s.moments + s.sink.moments))
+        moments = unique(s.moments + s.sink.moments)
         if s.heading is not None or s.blocks or s.sink.callouts:
             done.append(Section(s.heading, s.trail, s.level, s.line, moments, tuple(s.blocks),
                                 tuple(s.sink.callouts), tuple(s.sink.claims), last, tuple(s.sink.loose)))
@@ -164,11 +164,12 @@ class Walker:
                 sink.loose.extend(loose)
                 sink.moments.extend(loose)
                 continue
-            self._claim(s, sink)
+            if s.moments:  # most sentences have none, and are no claim
+                self._claim(s, sink)
             units.append(("sentence", s.text))
         if not units:
             return None
-        html = " ".join(t.html for _, t in units)
+        html = " ".join([t.html for _, t in units])
         return Block("paragraph", f"<p>{html}</p>" if wrap else html, tuple(units), line)
 
     def list_block(self, tok: Token, sink: Sink) -> Block | None:
@@ -239,7 +240,7 @@ class Walker:
             self.ctx.problems.append(
                 (line, f"callout [!{kind}] has no body, so it makes no card; add a '> ' line under it"))
         outer.callouts.extend(sink.callouts)
-        moments = tuple(dict.fromkeys(title_moments + sink.moments))
+        moments = unique(title_moments + sink.moments)
         outer.moments.extend(moments)
         return Callout(kind, title if title.plain else None, tuple(blocks), moments, line, link)
 
