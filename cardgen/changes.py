@@ -57,6 +57,8 @@ class Planner:
         self.changes = Changes()
         self.dirty = False  # the collection changed
         self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
+        if not self._track:
+            store.index_later()
         self._orphans: list[str] = []  # keys of new cards: they may be old cards re-worded
         self._maybe_gone: set[str] = set()  # keys of cards whose note changed or went
         self._seen: dict[str, tuple[str, int]] = {}  # key -> (note, line), for the cards of this build's changed notes
@@ -210,6 +212,8 @@ class Planner:
 
     def finish(self) -> Changes:
         """One card per shared term, then re-attach, retire and prune; the changes of the whole build."""
+        if not self._track:
+            self.store.index_now()
         self._concepts()
         gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
                 if p.retired is None}

@@ -31,32 +31,43 @@ from cardgen.faults import checkpoint
 VERSION = 3
 STATE_DIR = ".cardgen"
 
+# a first build drops these while it adds its cards and makes them once after (Store.index_later)
+_CARD_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS cards_by_key ON cards(key);
+CREATE UNIQUE INDEX IF NOT EXISTS cards_by_guid ON cards(guid);
+"""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notes(
     rel TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, video TEXT, deck TEXT, diagnostics BLOB NOT NULL,
     keys BLOB NOT NULL, unlinked INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cards(
-    key TEXT PRIMARY KEY, note TEXT NOT NULL, pos INTEGER NOT NULL, extractor TEXT NOT NULL,
+    key TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, extractor TEXT NOT NULL,
     kind TEXT NOT NULL, deck TEXT NOT NULL, line INTEGER NOT NULL, moments BLOB NOT NULL, video TEXT,
-    guid TEXT NOT NULL UNIQUE, fp TEXT NOT NULL, mod INTEGER NOT NULL, retired INTEGER,
-    nid INTEGER NOT NULL) WITHOUT ROWID;
+    guid TEXT NOT NULL, fp TEXT NOT NULL, mod INTEGER NOT NULL, retired INTEGER,
+    nid INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT NULL;
+""" + _CARD_INDEXES + """
 CREATE TABLE IF NOT EXISTS definitions(
     term TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, card BLOB NOT NULL,
     UNIQUE(term, note, pos));
 CREATE INDEX IF NOT EXISTS definitions_by_note ON definitions(note);
 """
-# Version 2 kept notes and definitions in WITHOUT ROWID tables. Their rows (a note's card keys, a
-# whole card) are far bigger than that layout suits, which made those tables three times their data.
+# Version 2 kept notes, cards and definitions in WITHOUT ROWID tables. Rows of notes and definitions
+# (a note's card keys, a whole card) are far bigger than that layout suits, which made those tables
+# three times their data; cards are now rows in their Anki note's order, indexed by key and GUID.
 _FROM_2 = """
 ALTER TABLE notes RENAME TO notes_2;
+ALTER TABLE cards RENAME TO cards_2;
 ALTER TABLE definitions RENAME TO definitions_2;
 DROP INDEX definitions_by_note;
+DROP INDEX retired_cards;
 """ + _SCHEMA + """
 INSERT INTO notes SELECT * FROM notes_2;
+INSERT INTO cards SELECT * FROM cards_2;
 INSERT INTO definitions SELECT * FROM definitions_2;
 DROP TABLE notes_2;
+DROP TABLE cards_2;
 DROP TABLE definitions_2;
 """
 # the columns of a stored card, in the order ``Previous`` takes them
@@ -187,6 +198,16 @@ class Store:
 
     def has_cards(self) -> bool:
         return self.conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
+
+    def index_later(self) -> None:
+        """For a first build, inside its transaction: keys and GUIDs are indexed once, by ``index_now``,
+        rather than entry by entry as its cards come in (nothing looks cards up until then)."""
+        for name in ("cards_by_key", "cards_by_guid"):
+            self.conn.execute(f"DROP INDEX {name}")
+
+    def index_now(self) -> None:
+        for statement in _CARD_INDEXES.strip().splitlines():  # not executescript: it would commit
+            self.conn.execute(statement)
 
     def save_cards(self, cards: list[StoredCard]) -> None:
         self.conn.executemany("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -242,16 +242,27 @@ def test_the_json_state_of_cardgen_0_1_is_taken_over(vault):
 _VERSION_2 = """
 BEGIN;
 ALTER TABLE notes RENAME TO notes_3;
+ALTER TABLE cards RENAME TO cards_3;
 ALTER TABLE definitions RENAME TO definitions_3;
 DROP INDEX definitions_by_note;
+DROP INDEX retired_cards;
+DROP INDEX cards_by_key;
+DROP INDEX cards_by_guid;
 CREATE TABLE notes(rel TEXT PRIMARY KEY, hash TEXT NOT NULL, video TEXT, deck TEXT, diagnostics BLOB NOT NULL,
                    keys BLOB NOT NULL, unlinked INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE cards(key TEXT PRIMARY KEY, note TEXT NOT NULL, pos INTEGER NOT NULL, extractor TEXT NOT NULL,
+                   kind TEXT NOT NULL, deck TEXT NOT NULL, line INTEGER NOT NULL, moments BLOB NOT NULL, video TEXT,
+                   guid TEXT NOT NULL UNIQUE, fp TEXT NOT NULL, mod INTEGER NOT NULL, retired INTEGER,
+                   nid INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX retired_cards ON cards(retired) WHERE retired IS NOT NULL;
 CREATE TABLE definitions(term TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, card BLOB NOT NULL,
                          PRIMARY KEY(term, note, pos)) WITHOUT ROWID;
 CREATE INDEX definitions_by_note ON definitions(note);
 INSERT INTO notes SELECT * FROM notes_3;
+INSERT INTO cards SELECT * FROM cards_3;
 INSERT INTO definitions SELECT * FROM definitions_3;
 DROP TABLE notes_3;
+DROP TABLE cards_3;
 DROP TABLE definitions_3;
 UPDATE meta SET value=2 WHERE name='version';
 UPDATE cards SET guid='inherited-guid' WHERE key='sails#headings#missions';
@@ -261,7 +272,7 @@ COMMIT;
 
 
 def test_a_version_2_state_is_upgraded_in_place(vault):
-    """Nothing it knows is lost: here a GUID only the state knows (a re-attachment's) and its definitions."""
+    """Nothing it knows is lost: here a GUID only the state knows (a re-attachment's), its cards and definitions."""
     vault.write("sails.md", NOTE)
     vault.write("other.md", NOTE.replace("Solar sails", "Other sails").replace("Missions", "Voyages"))
     vault.build(T0)
@@ -278,7 +289,9 @@ def test_a_version_2_state_is_upgraded_in_place(vault):
         assert conn.execute("SELECT value FROM meta WHERE name='version'").fetchone() == (3,)
         assert conn.execute("SELECT * FROM definitions ORDER BY 1, 2, 3").fetchall() == definitions
         tables = dict(conn.execute("SELECT name, sql FROM sqlite_schema WHERE type='table'").fetchall())
-    assert "WITHOUT ROWID" not in tables["notes"] + tables["definitions"] and "notes_2" not in tables
+        cards = conn.execute("SELECT count(*) FROM cards").fetchone()[0]
+    assert not any("WITHOUT ROWID" in tables[t] for t in ("notes", "cards", "definitions"))
+    assert "notes_2" not in tables and cards == sum(report.cards.values())
 
 
 def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
