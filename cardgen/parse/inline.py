@@ -308,6 +308,14 @@ def _merge_fragments(sentences: list[tuple[list[Token], int]]) -> list[tuple[lis
 
 def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
     """Render one sentence; ``None`` when nothing but stamps is left (its moments stay in ``ctx``)."""
+    if len(tokens) == 1 and not (ctx.moments or ctx.terms or ctx.raw_html):
+        raw = tokens[0]["raw"] if tokens[0]["type"] == "text" else _MARK
+        if _MARK not in raw and "  " not in raw and "\t" not in raw:
+            # words only, half the sentences: what render, take and clean give, without them
+            # (escaping neither makes nor removes spaces, so it commutes with the strip)
+            ctx.source = None
+            plain = raw.strip()
+            return Sentence(Text(escape(plain), plain), (), (), line) if plain else None
     html, plain = render(tokens, ctx)
     moments, terms, raw = ctx.take()
     html, plain = clean(html), clean(plain)
