@@ -60,11 +60,29 @@ _NOT_ER_NOUNS = frozenset("""outer inner upper lower other under after never rat
 larger smaller higher greater better longer shorter stronger weaker easier harder bigger older newer""".split())
 
 
-@functools.lru_cache(maxsize=8192)  # a vault's vocabulary repeats from claim to claim
-def _word_score(word: str) -> int:
-    w = word.lower()
-    nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
-    return len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) else 0)
+class _Ranks(dict[str, int]):
+    """A word (as written) -> how good a term to hide it is, higher first; -1 for a stop word.
+
+    One dict lookup, done in C by ``max`` and ``sorted``, serves as both the stop-word filter and
+    the sort key; a vault's vocabulary repeats from claim to claim, so it is computed once a word.
+    """
+
+    LIMIT = 50_000  # words kept; a vault with more distinct ones starts over
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        w = word.lower()
+        if w in STOP_WORDS:
+            rank = -1
+        else:  # _WORD matches 4 letters or more: a word ranks 0 or better
+            nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
+            rank = len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) else 0)
+        self[word] = rank
+        return rank
+
+
+_rank = _Ranks().__getitem__
 
 
 def _trim(term: str) -> str:
@@ -86,7 +104,15 @@ def _terms(claim: Sentence) -> Iterator[str]:
     if _DIGIT.search(plain):
         for m in _NUMBER.finditer(plain):
             yield m.group(0).strip()
-    yield from sorted([w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS], key=_word_score, reverse=True)
+    words = _WORD.findall(plain)
+    if not words:
+        return
+    # the best word (max keeps the first of equals, as the stable sort below does) is all most
+    # claims need: the whole ranking is made only when it cannot be hidden
+    best = max(words, key=_rank)
+    if _rank(best) >= 0:
+        yield best
+        yield from sorted([w for w in words if _rank(w) >= 0], key=_rank, reverse=True)
 
 
 def candidates(claim: Sentence) -> Iterator[str]:
