@@ -178,7 +178,8 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
         spots = _spots(term, plain, low_plain)
         if len(spots) != 1 or (visible != plain and len(_spots(term, visible, low_visible)) != 1):
             continue
-        needle = escape(term)
+        # letters and digits only (most terms): escaping changes nothing
+        needle = term if term.isalnum() else escape(term)
         if prose and needle == term:
             hit: tuple[int, int] | None = (spots[0], spots[0] + len(term))
         else:
@@ -245,10 +246,10 @@ def _quote(claim: Sentence, words: int = 12) -> str:
 
 
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
-    claims = [(s, c) for s in note.sections for c in s.claims]
-    firsts = Counter(c.moments[0] for _, c in claims)
-    anchors = ranked([f"t{c.moments[0].seconds}" if firsts[c.moments[0]] == 1 else
-                      f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
+    claims = [(s, c.moments[0]) for s in note.sections for c in s.claims]
+    firsts = Counter([m for _, m in claims])
+    anchors = ranked([f"t{m.seconds}" if firsts[m] == 1 else f"t{m.seconds}/{slug('/'.join(s.trail) or 'intro')}"
+                      for s, m in claims])
     next_anchor = iter(anchors).__next__
     cards = []
     for section in note.sections:
