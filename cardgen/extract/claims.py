@@ -150,10 +150,10 @@ def _spots(term: str, text: str, low: str) -> list[int]:
     return found
 
 
-def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] = frozenset()) -> str | None:
+def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: Breadcrumb | None = None) -> str | None:
     """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely.
 
-    ``shown``: the lowercase words the card shows anyway (its breadcrumb). A term made only of them
+    ``shown``: the breadcrumb, whose words the card shows anyway. A term made only of them
     gives itself away ("Multics" hidden under "The Multics project"), so a strong term (a marked
     one, a name, a number, a noun-like word) that comes later is hidden instead; a weaker word never
     replaces it ("A plain quote is not a callout" in a note on callouts still hides "callout").
@@ -172,7 +172,7 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
         # at most 60% of the claim's words, or one: its words are counted only for a phrase
         if n > max_words or (n > 1 and n > len(plain.split()) * 0.6) or term.lower() in STOP_WORDS:
             continue
-        given_away = bool(shown) and _shown_words(term) <= shown
+        given_away = shown is not None and shown.shows(term)
         if fallback is not None and (given_away or not _strong(term, claim)):
             continue
         spots = _spots(term, plain, low_plain)
@@ -230,6 +230,32 @@ def breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
     return _shown_words(title).union(*map(_shown_words, trail))
 
 
+class Breadcrumb:
+    """A card's breadcrumb (note title › heading › subheading), to tell the terms it gives away.
+
+    Its words are made only when a term's words are all in its text: for most claims' first
+    term, one substring test says no, and a section's words are never made.
+    """
+
+    __slots__ = ("parts", "text", "_words")
+
+    def __init__(self, title: str, trail: tuple[str, ...] = ()) -> None:
+        self.parts = (title, *trail)
+        # lowered part by part, as _shown_words lowers them: each of their words is a substring
+        self.text = " ".join([p.lower() for p in self.parts])
+        self._words: frozenset[str] | None = None
+
+    def shows(self, term: str) -> bool:
+        """Whether ``term`` is made only of words the breadcrumb shows."""
+        words = _shown_words(term)
+        for w in words:
+            if w not in self.text:
+                return False
+        if self._words is None:
+            self._words = breadcrumb_words(self.parts[0], self.parts[1:])
+        return bool(self._words) and words <= self._words
+
+
 @functools.lru_cache(maxsize=8192)  # asked of every candidate term, and a vault's terms recur
 def _shown_words(text: str) -> frozenset[str]:
     """Words as a reader matches them: case, a possessive and a plural -s aside."""
@@ -256,7 +282,7 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
         if not section.claims:
             continue
         # what every claim of the section shares, made once for them
-        shown = breadcrumb_words(note.title, section.trail)
+        shown = Breadcrumb(note.title, section.trail)
         crumb, heading = context(note, section.trail), heading_of(section)
         for claim in section.claims:
             anchor = next_anchor()
