@@ -157,6 +157,9 @@ def _iframe(url: str, label: str) -> str:
             'referrerpolicy="strict-origin-when-cross-origin"></iframe>')
 
 
+_label = functools.lru_cache(maxsize=8192)(human)  # Moment.label; the same times recur from note to note
+
+
 class NoteMedia:
     """The source of one note and its moments, turning a card's moments into links and a player."""
 
@@ -177,13 +180,14 @@ class NoteMedia:
         """The link that plays ``moment`` (``▶ 1:40``), as HTML; "" when it has no URL."""
         url = self.url(moment)
         other = " (other video)" if moment.video else ""  # set only for a video the note cites
-        return f'<a href="{escape(url)}">▶ {moment.label}{other}</a>' if url else ""
+        return f'<a href="{escape(url)}">▶ {_label(moment.seconds)}{other}</a>' if url else ""
 
     def links(self, moments: tuple[Moment, ...]) -> str:
         """The links that play a card's moments, as HTML; those without a URL are left out."""
         html = self._links.get(moments)
         if html is None:
-            html = self._links[moments] = " · ".join(filter(None, map(self.anchor, moments)))
+            html = self._links[moments] = (self.anchor(moments[0]) if len(moments) == 1 else  # most cards
+                                           " · ".join(filter(None, map(self.anchor, moments))))
         return html
 
     @functools.cached_property  # only a build with the player needs it
