@@ -39,7 +39,8 @@ def question(note: Note, section: Section) -> str:
         return f"In “{title}”: {escape(heading)}"
     if heading.lower() == note.title.lower():
         return f"What are the key points of “{title}”?"
-    return f"In “{title}”: what are the key points about <b>{escape(heading)}</b>?"
+    # escaped as its breadcrumb escapes it (most headings have nothing stripped): once for both
+    return f"In “{title}”: what are the key points about <b>{escaped(heading)}</b>?"
 
 
 def _moments(note: Note, section: Section) -> tuple[Moment, ...]:
