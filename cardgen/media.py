@@ -157,6 +157,9 @@ def _iframe(url: str, label: str) -> str:
             'referrerpolicy="strict-origin-when-cross-origin"></iframe>')
 
 
+_label = functools.lru_cache(maxsize=8192)(human)  # Moment.label; the same times recur from note to note
+
+
 class NoteMedia:
     """The source of one note and its moments, turning a card's moments into links and a player."""
 
@@ -164,7 +167,9 @@ class NoteMedia:
         self.options = options
         self.note = note
         self.source = Source("youtube", note.video) if note.video else note.media
-        self._anchors: dict[Moment, str] = {}  # a moment is linked from several cards of the note
+        # a card's moments are most often one, linked from several cards of the note (a claim, its
+        # section's heading, a callout): their HTML is made once for all of them
+        self._links: dict[tuple[Moment, ...], str] = {}
 
     def url(self, moment: Moment) -> str | None:
         if moment.video:  # another YouTube video the note cites
@@ -173,11 +178,16 @@ class NoteMedia:
 
     def anchor(self, moment: Moment) -> str:
         """The link that plays ``moment`` (``▶ 1:40``), as HTML; "" when it has no URL."""
-        html = self._anchors.get(moment)
+        url = self.url(moment)
+        other = " (other video)" if moment.video else ""  # set only for a video the note cites
+        return f'<a href="{escape(url)}">▶ {_label(moment.seconds)}{other}</a>' if url else ""
+
+    def links(self, moments: tuple[Moment, ...]) -> str:
+        """The links that play a card's moments, as HTML; those without a URL are left out."""
+        html = self._links.get(moments)
         if html is None:
-            url = self.url(moment)
-            other = " (other video)" if moment.video else ""  # set only for a video the note cites
-            html = self._anchors[moment] = f'<a href="{escape(url)}">▶ {moment.label}{other}</a>' if url else ""
+            html = self._links[moments] = (self.anchor(moments[0]) if len(moments) == 1 else  # most cards
+                                           " · ".join(filter(None, map(self.anchor, moments))))
         return html
 
     @functools.cached_property  # only a build with the player needs it

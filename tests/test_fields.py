@@ -25,7 +25,6 @@ def test_source_link_is_the_escaped_obsidian_url():
 
 
 def test_moment_links_name_another_video_and_skip_moments_without_a_url():
-    from cardgen.apkg.package import moment_html
     from cardgen.media import MediaOptions, NoteMedia
     from cardgen.model import Moment
     from cardgen.parse import parse_note
@@ -34,11 +33,11 @@ def test_moment_links_name_another_video_and_skip_moments_without_a_url():
     assert note is not None
     media = NoteMedia(note, MediaOptions())
     moments = (Moment(100), Moment(30, "Lz4Gn8Rk2Yc"), Moment(100))
-    assert moment_html(moments, media) == (
+    assert media.links(moments) == (
         '<a href="https://www.youtube.com/watch?v=Sa1LpRz0-Qk&amp;t=100s">▶ 1:40</a> · '
         '<a href="https://www.youtube.com/watch?v=Lz4Gn8Rk2Yc&amp;t=30s">▶ 0:30 (other video)</a> · '
         '<a href="https://www.youtube.com/watch?v=Sa1LpRz0-Qk&amp;t=100s">▶ 1:40</a>')
     bare, _ = parse_note("b.md", "---\ntitle: B\n---\n\n## A\n\nText here.\n", "b")
     assert bare is not None
-    assert moment_html(moments, NoteMedia(bare, MediaOptions())) == (
+    assert NoteMedia(bare, MediaOptions()).links(moments) == (
         '<a href="https://www.youtube.com/watch?v=Lz4Gn8Rk2Yc&amp;t=30s">▶ 0:30 (other video)</a>')

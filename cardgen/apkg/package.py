@@ -6,7 +6,6 @@ import functools
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,7 +16,6 @@ from cardgen.faults import checkpoint
 from cardgen.markup import escape
 from cardgen.media import NoteMedia
 from cardgen.model import Card
-from cardgen.timestamps import Moment
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry dates: same content, same bytes
 _META_LATEST = b"\x08\x03"  # protobuf PackageMetadata{version: 3}: "the collection is collection.anki21b"
@@ -39,20 +37,20 @@ def _umask() -> int:
     return mask
 
 
-def moment_html(moments: Iterable[Moment], media: NoteMedia) -> str:
-    return " · ".join(filter(None, map(media.anchor, moments)))
-
-
 def source_html(path: str, line: int, heading: str, vault: str) -> str:
     """``path:line`` linking into Obsidian at the card's heading (``obsidian://open``)."""
-    # ":" and the digits of the line need no escaping: only the path is escaped, once per note
-    return f'<a href="{_obsidian_url(path, heading, vault)}">{_escaped(path)}:{line}</a>'
-
-
-_escaped = functools.lru_cache(maxsize=256)(escape)  # the path of every card of a note
+    # ":" and the digits of the line need no escaping: all before the line is made once a heading
+    return f"{_source_start(path, heading, vault)}{line}</a>"
 
 
 @functools.lru_cache(maxsize=1024)  # a note's cards share their path and, a few at a time, a heading
+def _source_start(path: str, heading: str, vault: str) -> str:
+    return f'<a href="{_obsidian_url(path, heading, vault)}">{_escaped(path)}:'
+
+
+_escaped = functools.lru_cache(maxsize=256)(escape)  # the path of every heading of a note
+
+
 def _obsidian_url(path: str, heading: str, vault: str) -> str:
     # quote(a + b) == quote(a) + quote(b): the note's part is quoted once; and a quoted URL holds
     # no character escape() changes but the "&" written here, so it is written as "&amp;" at once
@@ -79,7 +77,7 @@ def card_fields(card: Card, path: str, media: NoteMedia, vault: str) -> list[str
     return [card.front,  # Front / Text: the question or the cloze text
             card.back,  # Back / Back Extra
             card.context,  # Context: breadcrumb
-            moment_html(card.moments, media),  # Moment: links into the video
+            media.links(card.moments),  # Moment: links into the video
             source_html(path, card.line, card.heading, vault),  # Source: back to the note, in Obsidian
             "",  # Status: set when the card is retired
             media.player(card.moments),  # Media: the embedded player, when the build asks for it

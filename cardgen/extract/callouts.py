@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
+from cardgen.extract.common import card_moments, context, escaped, heading_of, ranked, slug, study_answer
 from cardgen.markup import escape
 from cardgen.model import Callout, Card, Diagnostic, Note, Section
 
@@ -36,6 +36,7 @@ _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warn
          "check": "result", "done": "result", "seealso": "related idea", "challenge": "challenge",
          "todo": "task"}
 _TERM_WORDS = 6
+_ARTICLE = re.compile(r"^(the|a|an)\s+", re.I)
 _TOPIC = re.compile(r"\b(of|and|vs\.?|for|with|as|in|on|to|from|&)\b|'s\b", re.I)
 # pointers to other notes: the card asks for the connections
 _POINTERS = re.compile(
@@ -44,8 +45,8 @@ _POINTERS = re.compile(
 
 def _about(note: Note, section: Section) -> str:
     if section.heading is not None:
-        return f"<b>{escape(section.heading.plain)}</b> in “{escape(note.title)}”"
-    return f"“{escape(note.title)}”"
+        return f"<b>{escape(section.heading.plain)}</b> in “{escaped(note.title)}”"
+    return f"“{escaped(note.title)}”"
 
 
 def _title(callout: Callout) -> str:
@@ -65,7 +66,7 @@ def concept(callout: Callout) -> str:
             or not _is_term(title)):
         return ""
     term = callout.link.rsplit("/", 1)[-1] if callout.link else title
-    return slug(re.sub(r"^(the|a|an)\s+", "", term.strip(), flags=re.I))
+    return slug(_ARTICLE.sub("", term.strip()))
 
 
 def question(note: Note, section: Section, callout: Callout) -> str:

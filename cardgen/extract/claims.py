@@ -53,6 +53,9 @@ _POSSESSIVE = re.compile(r"['’]s\b")
 # when the claim has a capital after its first word's first letter, or a digit
 _CAPITAL = re.compile(r"[A-Z]")
 _DIGIT = re.compile(r"\d")
+# either of them, in one scan of an ASCII claim (most claims have neither); in ASCII \d is [0-9],
+# and a set of ASCII characters is matched twice as fast as \d
+_ASCII_CAPITAL_OR_DIGIT = re.compile(r"[A-Z0-9]")
 
 
 # -er words that are not agents or things: comparatives and positions
@@ -60,11 +63,29 @@ _NOT_ER_NOUNS = frozenset("""outer inner upper lower other under after never rat
 larger smaller higher greater better longer shorter stronger weaker easier harder bigger older newer""".split())
 
 
-@functools.lru_cache(maxsize=8192)  # a vault's vocabulary repeats from claim to claim
-def _word_score(word: str) -> int:
-    w = word.lower()
-    nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
-    return len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) else 0)
+class _Ranks(dict[str, int]):
+    """A word (as written) -> how good a term to hide it is, higher first; -1 for a stop word.
+
+    One dict lookup, done in C by ``max`` and ``sorted``, serves as both the stop-word filter and
+    the sort key; a vault's vocabulary repeats from claim to claim, so it is computed once a word.
+    """
+
+    LIMIT = 50_000  # words kept; a vault with more distinct ones starts over
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        w = word.lower()
+        if w in STOP_WORDS:
+            rank = -1
+        else:  # _WORD matches 4 letters or more: a word ranks 0 or better
+            nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
+            rank = len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) else 0)
+        self[word] = rank
+        return rank
+
+
+_rank = _Ranks().__getitem__
 
 
 def _trim(term: str) -> str:
@@ -80,13 +101,22 @@ def _terms(claim: Sentence) -> Iterator[str]:
     plain = claim.text.plain
     for term in claim.terms:
         yield _trim(term)
-    if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
-        for m in _NAME.finditer(plain):
-            yield _trim(m.group(1))
-    if _DIGIT.search(plain):
-        for m in _NUMBER.finditer(plain):
-            yield m.group(0).strip()
-    yield from sorted([w for w in _WORD.findall(plain) if w.lower() not in STOP_WORDS], key=_word_score, reverse=True)
+    if not plain.isascii() or _ASCII_CAPITAL_OR_DIGIT.search(plain, 2) or _DIGIT.search(plain, 0, 2):
+        if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
+            for m in _NAME.finditer(plain):
+                yield _trim(m.group(1))
+        if _DIGIT.search(plain):
+            for m in _NUMBER.finditer(plain):
+                yield m.group(0).strip()
+    words = _WORD.findall(plain)
+    if not words:
+        return
+    # the best word (max keeps the first of equals, as the stable sort below does) is all most
+    # claims need: the whole ranking is made only when it cannot be hidden
+    best = max(words, key=_rank)
+    if _rank(best) >= 0:
+        yield best
+        yield from sorted([w for w in words if _rank(w) >= 0], key=_rank, reverse=True)
 
 
 def candidates(claim: Sentence) -> Iterator[str]:
@@ -120,10 +150,10 @@ def _spots(term: str, text: str, low: str) -> list[int]:
     return found
 
 
-def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] = frozenset()) -> str | None:
+def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: Breadcrumb | None = None) -> str | None:
     """The claim's HTML with one term hidden, or ``None`` when no term can be hidden safely.
 
-    ``shown``: the lowercase words the card shows anyway (its breadcrumb). A term made only of them
+    ``shown``: the breadcrumb, whose words the card shows anyway. A term made only of them
     gives itself away ("Multics" hidden under "The Multics project"), so a strong term (a marked
     one, a name, a number, a noun-like word) that comes later is hidden instead; a weaker word never
     replaces it ("A plain quote is not a callout" in a note on callouts still hides "callout").
@@ -142,13 +172,14 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: frozenset[str] 
         # at most 60% of the claim's words, or one: its words are counted only for a phrase
         if n > max_words or (n > 1 and n > len(plain.split()) * 0.6) or term.lower() in STOP_WORDS:
             continue
-        given_away = bool(shown) and _shown_words(term) <= shown
+        given_away = shown is not None and shown.shows(term)
         if fallback is not None and (given_away or not _strong(term, claim)):
             continue
         spots = _spots(term, plain, low_plain)
         if len(spots) != 1 or (visible != plain and len(_spots(term, visible, low_visible)) != 1):
             continue
-        needle = escape(term)
+        # letters and digits only (most terms): escaping changes nothing
+        needle = term if term.isalnum() else escape(term)
         if prose and needle == term:
             hit: tuple[int, int] | None = (spots[0], spots[0] + len(term))
         else:
@@ -199,11 +230,40 @@ def breadcrumb_words(title: str, trail: tuple[str, ...]) -> frozenset[str]:
     return _shown_words(title).union(*map(_shown_words, trail))
 
 
+class Breadcrumb:
+    """A card's breadcrumb (note title › heading › subheading), to tell the terms it gives away.
+
+    Its words are made only when a term's words are all in its text: for most claims' first
+    term, one substring test says no, and a section's words are never made.
+    """
+
+    __slots__ = ("parts", "text", "_words")
+
+    def __init__(self, title: str, trail: tuple[str, ...] = ()) -> None:
+        self.parts = (title, *trail)
+        # lowered part by part, as _shown_words lowers them: each of their words is a substring
+        self.text = " ".join([p.lower() for p in self.parts])
+        self._words: frozenset[str] | None = None
+
+    def shows(self, term: str) -> bool:
+        """Whether ``term`` is made only of words the breadcrumb shows."""
+        words = _shown_words(term)
+        for w in words:
+            if w not in self.text:
+                return False
+        if self._words is None:
+            self._words = breadcrumb_words(self.parts[0], self.parts[1:])
+        return bool(self._words) and words <= self._words
+
+
 @functools.lru_cache(maxsize=8192)  # asked of every candidate term, and a vault's terms recur
 def _shown_words(text: str) -> frozenset[str]:
     """Words as a reader matches them: case, a possessive and a plural -s aside."""
-    words = _WORD_CHARS.findall(_POSSESSIVE.sub("", text.lower()))
-    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+    text = text.lower()
+    if "'" in text or "’" in text:  # most titles and headings have no possessive to drop
+        text = _POSSESSIVE.sub("", text)
+    return frozenset([w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                      for w in _WORD_CHARS.findall(text)])
 
 
 def _quote(claim: Sentence, words: int = 12) -> str:
@@ -212,17 +272,17 @@ def _quote(claim: Sentence, words: int = 12) -> str:
 
 
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
-    claims = [(s, c) for s in note.sections for c in s.claims]
-    firsts = Counter(c.moments[0] for _, c in claims)
-    anchors = ranked([f"t{c.moments[0].seconds}" if firsts[c.moments[0]] == 1 else
-                      f"t{c.moments[0].seconds}/{slug('/'.join(s.trail) or 'intro')}" for s, c in claims])
+    claims = [(s, c.moments[0]) for s in note.sections for c in s.claims]
+    firsts = Counter([m for _, m in claims])
+    anchors = ranked([f"t{m.seconds}" if firsts[m] == 1 else f"t{m.seconds}/{slug('/'.join(s.trail) or 'intro')}"
+                      for s, m in claims])
     next_anchor = iter(anchors).__next__
     cards = []
     for section in note.sections:
         if not section.claims:
             continue
         # what every claim of the section shares, made once for them
-        shown = breadcrumb_words(note.title, section.trail)
+        shown = Breadcrumb(note.title, section.trail)
         crumb, heading = context(note, section.trail), heading_of(section)
         for claim in section.claims:
             anchor = next_anchor()

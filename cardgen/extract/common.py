@@ -30,7 +30,11 @@ def context(note: Note, trail: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=1024)  # every card of a section has the same one
 def _breadcrumb(title: str, trail: tuple[str, ...]) -> str:
-    return " › ".join(escape(p) for p in (title, *trail) if p)
+    return " › ".join(map(escaped, filter(None, (title, *trail))))
+
+
+# the note's title is in the breadcrumb of every section and the question of every heading
+escaped = functools.lru_cache(maxsize=1024)(escape)
 
 
 def heading_of(section: Section) -> str:
@@ -59,6 +63,7 @@ def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
     """The first units of a section or callout, up to about ``words`` words."""
     chosen: list[tuple[str, Text]] = []
     total = 0
+    prose = True  # sentences only, as most answers are: one paragraph
     for kind, unit in (u for b in blocks for u in b.units):
         n = len(unit.plain.split())
         if chosen and total + n > words:
@@ -67,6 +72,9 @@ def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
             unit, n = _cut(unit, UNIT_WORDS), UNIT_WORDS
         chosen.append((kind, unit))
         total += n
+        prose = prose and kind == "sentence"
+    if prose and chosen:  # what _join makes of them, without its bookkeeping
+        return Text("<p>" + " ".join([u.html for _, u in chosen]) + "</p>", " ".join([u.plain for _, u in chosen]))
     return _join(chosen)
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
+from cardgen.extract.common import card_moments, context, escaped, heading_of, ranked, slug, study_answer
 from cardgen.markup import escape, text_of
-from cardgen.model import Card, Diagnostic, Note, Section
+from cardgen.model import Card, Diagnostic, Moment, Note, Section
 
 if TYPE_CHECKING:
     from cardgen.extract import ExtractOptions
@@ -34,17 +34,24 @@ def _mostly_links(html: str) -> bool:
 def question(note: Note, section: Section) -> str:
     assert section.heading is not None
     heading = _NUMBERING.sub("", section.heading.plain).rstrip(":").strip()
-    title = escape(note.title)
+    title = escaped(note.title)
     if heading.endswith("?"):
         return f"In “{title}”: {escape(heading)}"
     if heading.lower() == note.title.lower():
         return f"What are the key points of “{title}”?"
-    return f"In “{title}”: what are the key points about <b>{escape(heading)}</b>?"
+    # escaped as its breadcrumb escapes it (most headings have nothing stripped): once for both
+    return f"In “{title}”: what are the key points about <b>{escaped(heading)}</b>?"
+
+
+def _moments(note: Note, section: Section) -> tuple[Moment, ...]:
+    """The section's moment and, once each, the stamps its text has outside any claim."""
+    moments = card_moments(note, section)
+    return tuple(dict.fromkeys(moments + section.loose)) if section.loose else moments
 
 
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     sections = [s for s in note.sections if s.heading is not None]
-    anchors = ranked(["/".join(slug(t) for t in s.trail) for s in sections])
+    anchors = ranked(["/".join(map(slug, s.trail)) for s in sections])
     cards = []
     for section, anchor in zip(sections, anchors, strict=True):
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
@@ -55,5 +62,5 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
             front=question(note, section), back=answer.html, context=context(note, section.trail),
             heading=heading_of(section), line=section.line,
-            moments=tuple(dict.fromkeys(card_moments(note, section) + section.loose))))
+            moments=_moments(note, section)))
     return cards
