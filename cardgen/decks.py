@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,8 +47,11 @@ def check_tag(tag: str) -> str | None:
     return None
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _clean(value: str) -> str:
-    return re.sub(r"\s+", " ", value.replace("::", " ")).strip()
+    return _SPACES.sub(" ", value.replace("::", " ")).strip()
 
 
 def deck_name(root: str, template: str, note: Note) -> str:
@@ -61,6 +63,7 @@ def deck_name(root: str, template: str, note: Note) -> str:
     if note.deck:
         return "::".join(_clean(p) or "_" for p in note.deck.split("::"))
     values = {"deck": _clean(root) or "_", "title": _clean(note.title), "channel": _clean(note.channel or ""),
-              "folder": "::".join(_clean(f) or "_" for f in PurePosixPath(note.path).parts[:-1])}
+              # a note's path is vault-relative with forward slashes (files.discover): split as a string
+              "folder": "::".join(_clean(f) or "_" for f in note.path.split("/")[:-1])}
     levels = (_clean(level) for level in template.format_map(values).split("::"))
     return "::".join(level for level in levels if level) or values["deck"]
