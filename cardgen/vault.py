@@ -138,8 +138,8 @@ def _build_job(rel: str) -> NoteBuild:
 
 
 # A build makes millions of short-lived objects (tokens, strings, cards) and no reference cycles worth
-# chasing: at the default threshold (700) the cyclic collector runs every few hundred allocations and
-# walks everything alive each time, about a tenth of the per-note CPU. Collect a hundred times less often.
+# chasing: at the default threshold (700) the cyclic collector runs every few hundred allocations, and
+# now and then walks everything alive: about a tenth of the per-note CPU. Collect a hundred times less often.
 _GC_THRESHOLD = 70_000
 
 
