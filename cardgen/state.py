@@ -276,12 +276,12 @@ def _connect(db: Path, collection: Path, create_collection: Any) -> sqlite3.Conn
         conn.execute("ATTACH DATABASE ? AS pkg", (str(collection),))
         for schema in ("main", "pkg"):  # 32 MiB per file, so a big build rarely spills mid-transaction
             conn.execute(f"PRAGMA {schema}.cache_size=-32768")
+        # upgraded before the schema is applied: applied first, it would index version 2's tables
+        if _stored_version(conn) == 2:
+            conn.executescript(f"BEGIN; {_FROM_2} UPDATE meta SET value={VERSION} WHERE name='version'; COMMIT;")
         conn.executescript(_SCHEMA)
         conn.execute("SELECT count(*) FROM pkg.col").fetchone()  # a damaged file fails on its first read
         version = conn.execute("SELECT value FROM meta WHERE name='version'").fetchone()
-        if version == (2,):
-            conn.executescript(f"BEGIN; {_FROM_2} UPDATE meta SET value={VERSION} WHERE name='version'; COMMIT;")
-            version = (VERSION,)
         has_cards = conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
         if has_cards and (version is None or fresh):
             raise sqlite3.DatabaseError("the collection or the version is missing")
@@ -292,6 +292,14 @@ def _connect(db: Path, collection: Path, create_collection: Any) -> sqlite3.Conn
         conn.close()
         raise
     return conn
+
+
+def _stored_version(conn: sqlite3.Connection) -> Any:
+    """The state's version, ``None`` for a new one."""
+    if conn.execute("SELECT 1 FROM sqlite_schema WHERE name='meta'").fetchone() is None:
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE name='version'").fetchone()
+    return None if row is None else row[0]
 
 
 def open_store(out_dir: Path, stem: str, create_collection: Any) -> tuple[Store, str | None]:

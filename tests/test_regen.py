@@ -289,9 +289,11 @@ def test_a_version_2_state_is_upgraded_in_place(vault):
         assert conn.execute("SELECT value FROM meta WHERE name='version'").fetchone() == (3,)
         assert conn.execute("SELECT * FROM definitions ORDER BY 1, 2, 3").fetchall() == definitions
         tables = dict(conn.execute("SELECT name, sql FROM sqlite_schema WHERE type='table'").fetchall())
+        indexes = dict(conn.execute("SELECT name, tbl_name FROM sqlite_schema WHERE type='index'").fetchall())
         cards = conn.execute("SELECT count(*) FROM cards").fetchone()[0]
     assert not any("WITHOUT ROWID" in tables[t] for t in ("notes", "cards", "definitions"))
     assert "notes_2" not in tables and cards == sum(report.cards.values())
+    assert indexes["cards_by_key"] == indexes["cards_by_guid"] == "cards"
 
 
 def test_unchanged_notes_are_not_parsed_again(vault, monkeypatch):
