@@ -8,6 +8,7 @@ Anki's template engine nor its cloze parser can see.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -34,6 +35,10 @@ def escape(text: str) -> str:
     """
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
             .replace("'", "&#x27;").replace("{", "&#123;").replace("}", "&#125;"))
+
+
+# for the text a note repeats on many cards: its title, its path, its headings
+escape_recurring = functools.lru_cache(maxsize=1024)(escape)
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -13,7 +13,7 @@ import zstandard
 
 from cardgen.errors import PackageError
 from cardgen.faults import checkpoint
-from cardgen.markup import escape
+from cardgen.markup import escape_recurring
 from cardgen.media import NoteMedia
 from cardgen.model import Card
 
@@ -45,10 +45,7 @@ def source_html(path: str, line: int, heading: str, vault: str) -> str:
 
 @functools.lru_cache(maxsize=1024)  # a note's cards share their path and, a few at a time, a heading
 def _source_start(path: str, heading: str, vault: str) -> str:
-    return f'<a href="{_obsidian_url(path, heading, vault)}">{_escaped(path)}:'
-
-
-_escaped = functools.lru_cache(maxsize=256)(escape)  # the path of every heading of a note
+    return f'<a href="{_obsidian_url(path, heading, vault)}">{escape_recurring(path)}:'
 
 
 def _obsidian_url(path: str, heading: str, vault: str) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import card_moments, context, escaped, heading_of, ranked, slug, study_answer
-from cardgen.markup import escape
+from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
+from cardgen.markup import escape, escape_recurring
 from cardgen.model import Callout, Card, Diagnostic, Note, Section
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ _POINTERS = re.compile(
 
 def _about(note: Note, section: Section) -> str:
     if section.heading is not None:
-        return f"<b>{escape(section.heading.plain)}</b> in “{escaped(note.title)}”"
-    return f"“{escaped(note.title)}”"
+        return f"<b>{escape(section.heading.plain)}</b> in “{escape_recurring(note.title)}”"
+    return f"“{escape_recurring(note.title)}”"
 
 
 def _title(callout: Callout) -> str:

@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from cardgen.markup import escape
+from cardgen.markup import escape, escape_recurring
 from cardgen.model import Block, Note, Section, Text
 from cardgen.settings import ANSWER_WORDS
 from cardgen.timestamps import Moment
@@ -30,11 +30,7 @@ def context(note: Note, trail: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=1024)  # every card of a section has the same one
 def _breadcrumb(title: str, trail: tuple[str, ...]) -> str:
-    return " › ".join(map(escaped, filter(None, (title, *trail))))
-
-
-# the note's title is in the breadcrumb of every section and the question of every heading
-escaped = functools.lru_cache(maxsize=1024)(escape)
+    return " › ".join(map(escape_recurring, filter(None, (title, *trail))))
 
 
 def heading_of(section: Section) -> str:
@@ -63,7 +59,6 @@ def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
     """The first units of a section or callout, up to about ``words`` words."""
     chosen: list[tuple[str, Text]] = []
     total = 0
-    prose = True  # sentences only, as most answers are: one paragraph
     for kind, unit in (u for b in blocks for u in b.units):
         n = len(unit.plain.split())
         if chosen and total + n > words:
@@ -72,14 +67,14 @@ def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
             unit, n = _cut(unit, UNIT_WORDS), UNIT_WORDS
         chosen.append((kind, unit))
         total += n
-        prose = prose and kind == "sentence"
-    if prose and chosen:  # what _join makes of them, without its bookkeeping
-        return Text("<p>" + " ".join([u.html for _, u in chosen]) + "</p>", " ".join([u.plain for _, u in chosen]))
     return _join(chosen)
 
 
 def _join(units: list[tuple[str, Text]]) -> Text:
     """Sentences into one paragraph, items into one list, whole blocks as they are."""
+    plain = " ".join([u.plain for _, u in units])
+    if units and all(kind == "sentence" for kind, _ in units):  # most answers: one paragraph, no bookkeeping
+        return Text("<p>" + " ".join([u.html for _, u in units]) + "</p>", plain)
     html: list[str] = []
     para: list[str] = []
     items: list[str] = []
@@ -105,7 +100,7 @@ def _join(units: list[tuple[str, Text]]) -> Text:
             flush()
             html.append(unit.html)
     flush()
-    return Text("".join(html), " ".join(u.plain for _, u in units))
+    return Text("".join(html), plain)
 
 
 def ranked(anchors: list[str]) -> list[str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import card_moments, context, escaped, heading_of, ranked, slug, study_answer
-from cardgen.markup import escape, text_of
+from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
+from cardgen.markup import escape, escape_recurring, text_of
 from cardgen.model import Card, Diagnostic, Moment, Note, Section
 
 if TYPE_CHECKING:
@@ -34,13 +34,13 @@ def _mostly_links(html: str) -> bool:
 def question(note: Note, section: Section) -> str:
     assert section.heading is not None
     heading = _NUMBERING.sub("", section.heading.plain).rstrip(":").strip()
-    title = escaped(note.title)
+    title = escape_recurring(note.title)
     if heading.endswith("?"):
         return f"In “{title}”: {escape(heading)}"
     if heading.lower() == note.title.lower():
         return f"What are the key points of “{title}”?"
     # escaped as its breadcrumb escapes it (most headings have nothing stripped): once for both
-    return f"In “{title}”: what are the key points about <b>{escaped(heading)}</b>?"
+    return f"In “{title}”: what are the key points about <b>{escape_recurring(heading)}</b>?"
 
 
 def _moments(note: Note, section: Section) -> tuple[Moment, ...]:
