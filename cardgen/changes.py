@@ -96,8 +96,8 @@ class Planner:
         self._touched.update(c.concept for c in definitions)
         # a definition whose term already has its one card, or that a note before it in this build (or
         # this note, earlier) defines too, joins that term's one card: no card of its own to write
-        shared = self._shared({c.concept for c in definitions}) | self._defined
-        own = [c for c in cards if c.concept not in shared]
+        shared, defined = self._shared({c.concept for c in definitions}), self._defined
+        own = [c for c in cards if c.concept not in shared and c.concept not in defined]
         self._defined.update(c.concept for c in definitions)
         written = []
         for pos, card in enumerate(own):
