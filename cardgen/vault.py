@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cardgen.apkg.package import card_fields
 from cardgen.decks import deck_name
-from cardgen.errors import NoteError
+from cardgen.errors import CardgenError, NoteError
 from cardgen.extract import ExtractOptions, run_extractors
 from cardgen.faults import checkpoint
 from cardgen.ids import card_guid
@@ -132,10 +132,10 @@ def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, reci
 _job: tuple[Path, dict[str, str], dict[str, str], Recipe] | None = None  # set before forking
 
 
-def _build_job(rel: str) -> NoteBuild:
+def _build_chunk(rels: list[str]) -> list[NoteBuild]:
     assert _job is not None
     notes_dir, keys, hashes, recipe = _job
-    return build_note(notes_dir, rel, keys[rel], hashes.get(rel), recipe)
+    return [build_note(notes_dir, rel, keys[rel], hashes.get(rel), recipe) for rel in rels]
 
 
 # A build makes millions of short-lived objects (tokens, strings, cards) and no reference cycles worth
@@ -189,12 +189,39 @@ def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], hashes:
     # collection would write to every inherited page, copying it (copy-on-write)
     gc.freeze()
     try:
+        before = set(multiprocessing.active_children())
         with _Pool(jobs, initializer=_rare_collections, context=multiprocessing.get_context("fork")) as pool:
-            yield from _merge(paths, same, pool.imap(
-                _build_job, pending, chunksize=max(1, min(64, len(pending) // (jobs * 16)))))
+            workers = set(multiprocessing.active_children()) - before
+            size = max(1, min(64, len(pending) // (jobs * 16)))  # notes a worker takes at a time
+            yield from _merge(paths, same, _watched(pool.imap(
+                _build_chunk, [pending[i:i + size] for i in range(0, len(pending), size)]), workers))
     finally:
         _job = None
         gc.unfreeze()
+
+
+WORKER_CHECK_SECONDS = 1.0  # how soon a worker's death is noticed while the build waits on it
+
+
+def _watched(chunks: multiprocessing.pool.IMapIterator, workers: set[multiprocessing.process.BaseProcess]
+             ) -> Iterator[NoteBuild]:
+    """The notes of ``chunks``, unless a worker dies: the pool would start another and wait for ever on
+    the notes the dead one held (a worker killed for want of memory would hang a scheduled build)."""
+    while True:
+        try:
+            yield from chunks.next(WORKER_CHECK_SECONDS)
+        except StopIteration:
+            return
+        except multiprocessing.TimeoutError:
+            dead = [w for w in workers if w.exitcode is not None]
+            if dead:
+                raise CardgenError(
+                    f"a process building notes stopped ({_how(dead[0].exitcode)}); nothing was written. If it "
+                    "ran out of memory, look for an unusually large note") from None
+
+
+def _how(exitcode: int | None) -> str:
+    return f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
 
 
 def _merge(paths: list[str], same: set[str], built: Iterator[NoteBuild]) -> Iterator[NoteBuild]:

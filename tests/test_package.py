@@ -116,3 +116,49 @@ def test_parsing_on_several_cores_gives_the_same_bytes(tmp_path):
         assert report.notes == 80 and not report.errors
         decks.append((out / "notes.apkg").read_bytes())
     assert decks[0] == decks[1]
+
+
+def test_a_worker_killed_mid_build_fails_the_build_instead_of_hanging_it(tmp_path, monkeypatch):
+    """multiprocessing's Pool replaces a dead worker and waits for ever on the notes it held: a worker
+    the kernel kills for want of memory would hang a scheduled build, holding the output's lock."""
+    import os
+    import signal
+
+    from cardgen import vault
+    from cardgen.errors import CardgenError
+    from cardgen.pipeline import BuildOptions, build_deck
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(vault.PARALLEL_FROM + 16):
+        (notes / f"n{i:03d}.md").write_text(NOTE.replace("Solar sails", f"Note {i}"))
+    out = tmp_path / "out"
+    build_deck(BuildOptions(notes_dir=notes, out_dir=out, timestamp=1_700_000_000, jobs=2))
+    deck = (out / "notes.apkg").read_bytes()
+    (notes / "n070.md").write_text(NOTE.replace("Solar sails", "Edited"))
+
+    real = vault.build_note
+
+    def killed_on_one_note(notes_dir, rel, *args):
+        if rel == "n070.md":  # in a worker: the fork inherits this patch
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(notes_dir, rel, *args)
+
+    monkeypatch.setattr(vault, "build_note", killed_on_one_note)
+    monkeypatch.setattr(vault, "WORKER_CHECK_SECONDS", 0.1)
+
+    def hung(*_):
+        raise TimeoutError("the build hung on its dead worker")
+
+    signal.signal(signal.SIGALRM, hung)  # so that a regression fails here rather than hangs the suite
+    signal.alarm(30)
+    try:
+        with pytest.raises(CardgenError, match="killed by signal 9"):
+            build_deck(BuildOptions(notes_dir=notes, out_dir=out, timestamp=1_700_000_100, jobs=2))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    assert (out / "notes.apkg").read_bytes() == deck  # the last good deck stands
+    monkeypatch.setattr(vault, "build_note", real)
+    report = build_deck(BuildOptions(notes_dir=notes, out_dir=out, timestamp=1_700_000_200, jobs=2))
+    assert report.notes == vault.PARALLEL_FROM + 16 and report.changes["updated"] > 0
