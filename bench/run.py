@@ -5,7 +5,8 @@
                                   [--cliffs] [--peer PATH/TO/mdankideck [--peer-sizes 5000]]
 
 For each size it generates a vault with the shared generator (``<shared>/bench/make_vault.py``),
-then times whole processes (start-up and imports included), median of --repeat runs:
+then times whole processes (start-up and imports included), median of --repeat runs (floor and full
+build in turns):
 
   floor      <shared>/bench/floor.py: read, mistune-parse, one genanki note per section, one .apkg
   full       build-deck into an empty output folder (every default extractor on)
@@ -47,12 +48,19 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 
 
 def median_run(cmd: list[str], repeat: int, before=None) -> tuple[float, float]:
-    runs = []
+    return median_runs([(cmd, before)], repeat)[0]
+
+
+def median_runs(jobs: list[tuple[list[str], object]], repeat: int) -> list[tuple[float, float]]:
+    """(median wall seconds, peak MiB) of each (command, setup) of ``jobs``, run in turns, so a
+    machine that slows down or speeds up midway weighs on every command alike."""
+    runs: list[list[tuple[float, float]]] = [[] for _ in jobs]
     for _ in range(repeat):
-        if before:
-            before()
-        runs.append(timed(cmd))
-    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+        for (cmd, before), found in zip(jobs, runs, strict=True):
+            if before:
+                before()  # type: ignore[operator]
+            found.append(timed(cmd))
+    return [(statistics.median(r[0] for r in found), max(r[1] for r in found)) for found in runs]
 
 
 def age(vault: Path, seconds: int = 3600) -> None:
@@ -87,10 +95,10 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)
             cards = json.loads((vault / "manifest.json").read_text())["cards"]
             age(vault)
-            floor_s, floor_mb = median_run([PY, str(floor), str(vault), "-o", str(Path(tmp) / "floor.apkg")],
-                                           args.repeat)
-            full_s, full_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat,
-                                         before=lambda out=out: shutil.rmtree(out, ignore_errors=True))
+            (floor_s, floor_mb), (full_s, full_mb) = median_runs([
+                ([PY, str(floor), str(vault), "-o", str(Path(tmp) / "floor.apkg")], None),
+                (build + [str(vault), "-o", str(out), "-q"], lambda out=out: shutil.rmtree(out, ignore_errors=True)),
+            ], args.repeat)
             built = json.loads(subprocess.run(build + [str(vault), "-o", str(out), "--json"], check=True,
                                               capture_output=True, text=True).stdout)
             same_s, same_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat)
