@@ -192,12 +192,21 @@ def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], hashes:
         before = set(multiprocessing.active_children())
         with _Pool(jobs, initializer=_rare_collections, context=multiprocessing.get_context("fork")) as pool:
             workers = set(multiprocessing.active_children()) - before
-            size = max(1, min(64, len(pending) // (jobs * 16)))  # notes a worker takes at a time
-            yield from _merge(paths, same, _watched(pool.imap(
-                _build_chunk, [pending[i:i + size] for i in range(0, len(pending), size)]), workers))
+            yield from _merge(paths, same, _watched(pool.imap(_build_chunk, _chunks(pending, jobs)), workers))
     finally:
         _job = None
         gc.unfreeze()
+
+
+def _chunks(pending: list[str], jobs: int) -> list[list[str]]:
+    """The notes in the runs a worker takes at a time: up to 64 while much is left, so that messages
+    are few, then smaller and smaller, so that the workers run out of notes at about the same time."""
+    chunks, start = [], 0
+    while start < len(pending):
+        size = max(1, min(64, (len(pending) - start) // (jobs * 4)))
+        chunks.append(pending[start:start + size])
+        start += size
+    return chunks
 
 
 WORKER_CHECK_SECONDS = 1.0  # how soon a worker's death is noticed while the build waits on it
