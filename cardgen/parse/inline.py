@@ -198,7 +198,15 @@ def clean(s: str) -> str:
     return s.strip()
 
 
+_CLOSING = "\"”’')]"  # quotes and brackets that may follow a sentence's . ! or ?
+
+
 def _split_text(raw: str) -> list[str]:
+    # a boundary is a . ! or ? with a letter or digit somewhere after it, so the last ones, with
+    # what may close them, cannot be one: none before them (most tokens) and there is none to search for
+    head = raw.rstrip().rstrip(_CLOSING + ".!?")
+    if "." not in head and "!" not in head and "?" not in head:
+        return [raw]
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
         word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
@@ -217,7 +225,7 @@ def _ends_sentence(raw: str) -> bool:
     """``raw`` ends with . ! or ?, then maybe closing quotes or brackets, then maybe spaces.
 
     Stripped from the end rather than searched for with a regex, which tries every . on the way."""
-    return raw.rstrip().rstrip("\"”’')]").endswith((".", "!", "?"))
+    return raw.rstrip().rstrip(_CLOSING).endswith((".", "!", "?"))
 
 
 def _first_plain(tok: Token) -> str:
