@@ -6,6 +6,7 @@ Stamps leave the text and become moments; wikilinks become their alias (else the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,8 +66,13 @@ def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     for p in parts:
         if is_slip_reading(p, ctx.slip) and id(tok) not in ctx.slip_examples:
             ctx.slip_examples[id(tok)] = (ctx.locate(tok["raw"]), ":".join(f"{x:02d}" for x in p))
-        out.append(Moment(to_seconds(p, ctx.slip), video))
+        out.append(_moment(p, ctx.slip, video))
     return out
+
+
+@functools.lru_cache(maxsize=8192)  # the same stamps recur through a note and across notes
+def _moment(parts: Parts, slip: bool, video: str | None) -> Moment:
+    return Moment(to_seconds(parts, slip), video)
 
 
 def unique(items: list[Any]) -> tuple[Any, ...]:
