@@ -332,7 +332,10 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
             return Sentence(Text(escape(plain), plain), (), (), line) if plain else None
     html, plain = render(tokens, ctx)
     moments, terms, raw = ctx.take()
-    html, plain = clean(html), clean(plain)
+    if html == plain:  # nothing in it to escape (most sentences): one cleaning serves both
+        html = plain = clean(plain)
+    else:
+        html, plain = clean(html), clean(plain)
     if raw:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
         html = clean(sanitize(html))  # an element removed leaves its spaces behind
         plain = clean(text_of(html))
