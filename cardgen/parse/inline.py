@@ -332,13 +332,7 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
             return Sentence(Text(escape(plain), plain), (), (), line) if plain else None
     html, plain = render(tokens, ctx)
     moments, terms, raw = ctx.take()
-    if html == plain:  # nothing in it to escape (most sentences): one cleaning serves both
-        html = plain = clean(plain)
-    else:
-        html, plain = clean(html), clean(plain)
-    if raw:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
-        html = clean(sanitize(html))  # an element removed leaves its spaces behind
-        plain = clean(text_of(html))
+    html, plain = _finish(html, plain, raw)
     if not plain:
         ctx.moments.extend(moments)
         return None
@@ -349,8 +343,15 @@ def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:
     """Render a run such as a heading or a callout title as one Text, with its moments."""
     html, plain = render(tokens, ctx)
     moments, _, raw = ctx.take()
-    html = clean(html)
-    if raw:
-        html = clean(sanitize(html))
-        plain = text_of(html)
-    return Text(html, clean(plain)), moments
+    return Text(*_finish(html, plain, raw)), moments
+
+
+def _finish(html: str, plain: str, raw_html: bool) -> tuple[str, str]:
+    """What ``render`` gave, mended by ``clean``; with HTML from the note, sanitized."""
+    if raw_html:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
+        html = clean(sanitize(clean(html)))  # an element removed leaves its spaces behind
+        return html, clean(text_of(html))
+    if html == plain:  # nothing in it to escape (most text): one cleaning serves both
+        plain = clean(plain)
+        return plain, plain
+    return clean(html), clean(plain)
