@@ -6,6 +6,7 @@ Stamps leave the text and become moments; wikilinks become their alias (else the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,8 +66,13 @@ def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     for p in parts:
         if is_slip_reading(p, ctx.slip) and id(tok) not in ctx.slip_examples:
             ctx.slip_examples[id(tok)] = (ctx.locate(tok["raw"]), ":".join(f"{x:02d}" for x in p))
-        out.append(Moment(to_seconds(p, ctx.slip), video))
+        out.append(_moment(p, ctx.slip, video))
     return out
+
+
+@functools.lru_cache(maxsize=8192)  # the same stamps recur through a note and across notes
+def _moment(parts: Parts, slip: bool, video: str | None) -> Moment:
+    return Moment(to_seconds(parts, slip), video)
 
 
 def unique(items: list[Any]) -> tuple[Any, ...]:
@@ -198,7 +204,15 @@ def clean(s: str) -> str:
     return s.strip()
 
 
+_CLOSING = "\"”’')]"  # quotes and brackets that may follow a sentence's . ! or ?
+
+
 def _split_text(raw: str) -> list[str]:
+    # a boundary is a . ! or ? with a letter or digit somewhere after it, so the last ones, with
+    # what may close them, cannot be one: none before them (most tokens) and there is none to search for
+    head = raw.rstrip().rstrip(_CLOSING + ".!?")
+    if "." not in head and "!" not in head and "?" not in head:
+        return [raw]
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
         word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
@@ -217,7 +231,7 @@ def _ends_sentence(raw: str) -> bool:
     """``raw`` ends with . ! or ?, then maybe closing quotes or brackets, then maybe spaces.
 
     Stripped from the end rather than searched for with a regex, which tries every . on the way."""
-    return raw.rstrip().rstrip("\"”’')]").endswith((".", "!", "?"))
+    return raw.rstrip().rstrip(_CLOSING).endswith((".", "!", "?"))
 
 
 def _first_plain(tok: Token) -> str:
@@ -318,10 +332,7 @@ def sentence(tokens: list[Token], ctx: Context, line: int) -> Sentence | None:
             return Sentence(Text(escape(plain), plain), (), (), line) if plain else None
     html, plain = render(tokens, ctx)
     moments, terms, raw = ctx.take()
-    html, plain = clean(html), clean(plain)
-    if raw:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
-        html = clean(sanitize(html))  # an element removed leaves its spaces behind
-        plain = clean(text_of(html))
+    html, plain = _finish(html, plain, raw)
     if not plain:
         ctx.moments.extend(moments)
         return None
@@ -332,8 +343,15 @@ def inline_text(tokens: list[Token], ctx: Context) -> tuple[Text, list[Moment]]:
     """Render a run such as a heading or a callout title as one Text, with its moments."""
     html, plain = render(tokens, ctx)
     moments, _, raw = ctx.take()
-    html = clean(html)
-    if raw:
-        html = clean(sanitize(html))
-        plain = text_of(html)
-    return Text(html, clean(plain)), moments
+    return Text(*_finish(html, plain, raw)), moments
+
+
+def _finish(html: str, plain: str, raw_html: bool) -> tuple[str, str]:
+    """What ``render`` gave, mended by ``clean``; with HTML from the note, sanitized."""
+    if raw_html:  # read the text from what survives sanitizing: <script>alert(1)</script> leaves nothing
+        html = clean(sanitize(clean(html)))  # an element removed leaves its spaces behind
+        return html, clean(text_of(html))
+    if html == plain:  # nothing in it to escape (most text): one cleaning serves both
+        plain = clean(plain)
+        return plain, plain
+    return clean(html), clean(plain)
