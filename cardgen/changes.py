@@ -20,7 +20,7 @@ from cardgen.faults import checkpoint
 from cardgen.ids import Reattachment, card_guid, concept_key, reattach
 from cardgen.markup import escape
 from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
-from cardgen.state import NoteRecord, Previous, Store, StoredCard
+from cardgen.state import NoteRecord, Previous, Store, StoredCard, previous_of
 
 
 @dataclass
@@ -57,8 +57,10 @@ class Planner:
         self.changes = Changes()
         self.dirty = False  # the collection changed
         self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
-        if not self._track:
+        self.index_after = not self._track  # the state's cards get their indexes after the build commits
+        if self.index_after:
             store.index_later()
+        self._definitions: dict[str, Previous] = {}  # key -> a first build's own definition cards
         self._orphans: list[str] = []  # keys of new cards: they may be old cards re-worded
         self._maybe_gone: set[str] = set()  # keys of cards whose note changed or went
         self._seen: dict[str, tuple[str, int]] = {}  # key -> (note, line), for the cards of this build's changed notes
@@ -107,6 +109,8 @@ class Planner:
             if self._plan(card, prev) != "unchanged" or prev is None or prev.note != rel or prev.deck != card.deck:
                 written.append(card)
         self.store.save_cards(own)
+        if not self._track:  # the one card of a term takes its identity from one of these (_concepts)
+            self._definitions.update((c.key, previous_of(c)) for c in own if c.concept)
         if written:
             put_notes(self.store.conn, written)
             self.dirty = True
@@ -159,7 +163,7 @@ class Planner:
             if not members:
                 self._maybe_gone.add(key)
                 continue
-            own = [p for p in self.store.previous([m.key for m in members]).values() if p.retired is None]
+            own = [p for p in self._current([m.key for m in members]).values() if p.retired is None]
             # the card whose identity the one card takes: one the learner may have studied, before a new one
             heir = min(own, key=lambda p: (p.key in self.changes.new, p.note, p.pos)) if prev is None and own else None
             born_now = heir is not None and heir.key in self.changes.new
@@ -167,7 +171,7 @@ class Planner:
                 self.changes.reattached.append(Reattachment(key, heir.key, f"one card for a term {len(members)} "
                                                                             "notes define"))
             for p in own:  # the notes' own cards of the term become the one card: not retired, gone
-                self.store.drop_card(p.key)
+                self.store.drop_card(p.nid)
                 if heir is None or p.nid != heir.nid:
                     drop_note(self.store.conn, p.nid)
                 self._maybe_gone.discard(p.key)
@@ -186,6 +190,12 @@ class Planner:
             self.store.save_cards(made)
             put_notes(self.store.conn, made)
             self.dirty = True
+
+    def _current(self, keys: list[str]) -> dict[str, Previous]:
+        """The state's cards at ``keys``: a first build's from memory, as its key index is not made yet."""
+        if not self._track:
+            return {k: self._definitions[k] for k in keys if k in self._definitions}
+        return self.store.previous(keys)
 
     def _uncount(self, key: str, note: str) -> None:
         """Take back what planning counted for a card that became part of a term's one card."""
@@ -212,8 +222,6 @@ class Planner:
 
     def finish(self) -> Changes:
         """One card per shared term, then re-attach, retire and prune; the changes of the whole build."""
-        if not self._track:
-            self.store.index_now()
         self._concepts()
         gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
                 if p.retired is None}
@@ -229,7 +237,7 @@ class Planner:
             self.changes.retired.append((key, card.note))
             self._count(card.note, "retired", 1)
         for old in self.store.retired_before(self.now - self.retire_days * 86400):
-            self.store.drop_card(old.key)
+            self.store.drop_card(old.nid)
             drop_note(self.store.conn, old.nid)
             self.dirty = True
             self.changes.pruned.append(old.key)
@@ -248,7 +256,7 @@ class Planner:
         self.changes.conflicts = [(key, fresh[key].note, message) for key, message in conflicts]
         for pair in pairs:
             old, card = gone.pop(pair.old_key), self.store.prev_card(fresh[pair.new_key])
-            self.store.drop_card(old.key)
+            self.store.drop_card(old.nid)
             drop_note(self.store.conn, old.nid)
             drop_note(self.store.conn, card.nid)
             self._uncount(card.key, card.note)

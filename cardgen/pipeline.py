@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from cardgen.state import (
     damaged_message,
     discard_state,
     file_stat,
+    index_cards,
     load_snapshot,
     open_store,
     save_snapshot,
@@ -304,8 +306,15 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         checkpoint()
         for old in legacy_files(opts.out_dir, stem):
             old.unlink()
-        if dirty or not out.exists() or store.get("packaged") != _deck_stat(out):
-            report.written = write_apkg(state_paths(state_root, stem)[1], out)
+        repackage = dirty or not out.exists() or store.get("packaged") != _deck_stat(out)
+        db, collection = state_paths(state_root, stem)
+        with ThreadPoolExecutor(1) as meanwhile:  # a first build's card indexes are made while the deck is packed
+            indexed = meanwhile.submit(index_cards, db) if planner.index_after else None
+            if repackage:
+                report.written = write_apkg(collection, out)
+            if indexed is not None:
+                indexed.result()
+        if repackage:
             store.put("packaged", _deck_stat(out))
         pending = store.conn.execute(
             "SELECT min(retired) FROM cards WHERE retired IS NOT NULL").fetchone()[0]

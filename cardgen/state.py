@@ -32,7 +32,7 @@ from cardgen.faults import checkpoint
 VERSION = 3
 STATE_DIR = ".cardgen"
 
-# a first build drops these while it adds its cards and makes them once after (Store.index_later)
+# a first build drops these while it adds its cards, and makes them once after it commits (index_cards)
 _CARD_INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS cards_by_key ON cards(key);
 CREATE UNIQUE INDEX IF NOT EXISTS cards_by_guid ON cards(guid);
@@ -205,22 +205,17 @@ class Store:
         return self.conn.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
 
     def index_later(self) -> None:
-        """For a first build, inside its transaction: keys and GUIDs are indexed once, by ``index_now``,
-        rather than entry by entry as its cards come in (nothing looks cards up until then)."""
+        """For a first build, inside its transaction: keys and GUIDs are indexed once, by ``index_cards``
+        after the build commits, rather than entry by entry as its cards come in (a first build never
+        looks a card up by key or GUID)."""
         for name in ("cards_by_key", "cards_by_guid"):
             self.conn.execute(f"DROP INDEX {name}")
 
-    def index_now(self) -> None:
-        for statement in _CARD_INDEXES.strip().splitlines():  # not executescript: it would commit
-            self.conn.execute(statement)
-
     def save_cards(self, cards: list[StoredCard]) -> None:
-        self.conn.executemany("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                              [(c.key, c.note, c.pos, c.extractor, c.kind, c.deck, c.line, orjson.dumps(c.moments),
-                                c.video, c.guid, c.fp, c.mod, c.retired, c.nid) for c in cards])
+        self.conn.executemany("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", map(_row, cards))
 
-    def drop_card(self, key: str) -> None:
-        self.conn.execute("DELETE FROM cards WHERE key=?", (key,))
+    def drop_card(self, nid: int) -> None:
+        self.conn.execute("DELETE FROM cards WHERE nid=?", (nid,))
 
     def retired_before(self, when: int) -> list[Previous]:
         return [Previous(*row) for row in self.conn.execute(
@@ -252,6 +247,29 @@ class Store:
         """A stored card whole again: bookkeeping from the state, content from the collection."""
         row = self.conn.execute("SELECT tags, flds FROM pkg.notes WHERE id=?", (prev.nid,)).fetchone()
         return _whole(prev, *(row or ("", "")))
+
+
+def _row(c: StoredCard) -> tuple[Any, ...]:
+    """The card's row in the state, in the order of ``_PREV``."""
+    return (c.key, c.note, c.pos, c.extractor, c.kind, c.deck, c.line, orjson.dumps(c.moments), c.video, c.guid,
+            c.fp, c.mod, c.retired, c.nid)
+
+
+def previous_of(card: StoredCard) -> Previous:
+    """What the state remembers of ``card`` once saved."""
+    return Previous(*_row(card))
+
+
+def index_cards(db: Path) -> None:
+    """Make the key and GUID indexes a first build left out, in a transaction of their own on a
+    connection of its own (SQLite lets go of the GIL meanwhile, so the deck is packed alongside). Left
+    unmade by a crash, they are made when the state is next opened (the schema creates them)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA cache_size=-32768")
+        conn.executescript(f"BEGIN; {_CARD_INDEXES} COMMIT;")
+    finally:
+        conn.close()
 
 
 def _whole(prev: Previous, tags: str, flds: str) -> StoredCard:

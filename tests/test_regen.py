@@ -394,3 +394,28 @@ def test_full_disk_while_saving_state_is_a_clear_error_and_loses_nothing(vault, 
     assert mods(vault) == before and (vault.out / "notes.apkg").read_bytes() == deck
     monkeypatch.undo()
     assert vault.build(T0 + 200).changes["updated"] == 1  # and the next build recovers
+
+
+def _card_indexes(db) -> set[str]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return {name for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type='index'")} & {
+            "cards_by_key", "cards_by_guid"}
+
+
+def test_a_first_build_indexes_its_cards_after_it_commits_and_a_crash_in_between_costs_nothing(vault):
+    """A first build makes the state's key and GUID indexes once, in a transaction of its own while the
+    deck is packed. A crash before that leaves a committed state without them: opening it makes them."""
+    vault.write("sails.md", NOTE)
+    vault.write("other.md", NOTE.replace("Solar sails", "Other sails").replace("Missions", "Voyages"))
+    vault.build(T0)
+    db = vault.out / ".cardgen" / "notes.state.db"
+    assert _card_indexes(db) == {"cards_by_key", "cards_by_guid"}
+    first = vault.cards()
+    with contextlib.closing(sqlite3.connect(db)) as conn:  # as if killed between the two transactions
+        conn.executescript("DROP INDEX cards_by_key; DROP INDEX cards_by_guid;")
+    vault.write("sails.md", NOTE + "\nA brand new claim that was written after the crash [00:05:00].\n")
+    report = vault.build(T0 + 100)
+    assert not report.warnings and report.changes["new"] == 1 and report.changes["unchanged"] > 0
+    assert _card_indexes(db) == {"cards_by_key", "cards_by_guid"}
+    after = {c["guid"]: c for c in vault.cards()}
+    assert all(c["guid"] in after for c in first)  # every card kept its identity
