@@ -186,9 +186,16 @@ class Planner:
             else:
                 self._plan(card, prev or heir)
             made.append(card)
-        if made:
-            self.store.save_cards(made)
-            put_notes(self.store.conn, made)
+            if len(made) == 256:  # a few at a time: all of a big vault's at once weigh tens of MB
+                self._write(made)
+                made = []
+        self._write(made)
+
+    def _write(self, cards: list[StoredCard]) -> None:
+        """Save cards to the state and the collection."""
+        if cards:
+            self.store.save_cards(cards)
+            put_notes(self.store.conn, cards)
             self.dirty = True
 
     def _current(self, keys: list[str]) -> dict[str, Previous]:
@@ -231,9 +238,7 @@ class Planner:
             card = self.store.prev_card(gone[key])
             _retire(card, self.now)
             card.fp, card.mod = card.fingerprint(), max(self.now, card.mod + 1)
-            self.store.save_cards([card])
-            put_notes(self.store.conn, [card])
-            self.dirty = True
+            self._write([card])
             self.changes.retired.append((key, card.note))
             self._count(card.note, "retired", 1)
         for old in self.store.retired_before(self.now - self.retire_days * 86400):
@@ -261,8 +266,7 @@ class Planner:
             drop_note(self.store.conn, card.nid)
             self._uncount(card.key, card.note)
             self._plan(card, old)  # the card takes over the Anki note of its earlier self
-            self.store.save_cards([card])
-            put_notes(self.store.conn, [card])
+            self._write([card])
             self.changes.reattached.append(pair)
 
     def _count(self, rel: str, kind: str, n: int) -> None:
