@@ -280,7 +280,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
                                        opts.hidden_words), opts.deck_template, opts.tags), opts.jobs)
             _collect(built, len(paths), store, planner, report, present, progress)
             changes = planner.finish()
-        _report_changes(report, changes, planner, store, extractors)
+        _report_changes(report, changes, planner)
         dirty = planner.dirty
         if store.get("templates") != templates_hash:
             store.put("templates_mod", max(now, store.get("templates_mod", 0) + 1))
@@ -299,6 +299,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         if opts.on_cards is not None:
             opts.on_cards(store.cards())
         if opts.dry_run:
+            _count_cards(report, store, extractors)
             store.conn.execute("ROLLBACK")
             return report
         checkpoint()
@@ -308,12 +309,15 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             old.unlink()
         repackage = dirty or not out.exists() or store.get("packaged") != _deck_stat(out)
         db, collection = state_paths(state_root, stem)
-        with ThreadPoolExecutor(1) as meanwhile:  # a first build's card indexes are made while the deck is packed
-            indexed = meanwhile.submit(index_cards, db) if planner.index_after else None
-            if repackage:
-                report.written = write_apkg(collection, out)
-            if indexed is not None:
-                indexed.result()
+        # the deck is packed in a thread (zstd lets go of the GIL) while this one makes a first build's
+        # card indexes and counts the cards (SQLite lets go of it too)
+        with ThreadPoolExecutor(1) as meanwhile:
+            packed = meanwhile.submit(write_apkg, collection, out) if repackage else None
+            if planner.index_after:
+                index_cards(db)
+            _count_cards(report, store, extractors)
+            if packed is not None:
+                report.written = packed.result()
         if repackage:
             store.put("packaged", _deck_stat(out))
         pending = store.conn.execute(
@@ -366,9 +370,11 @@ def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
     return report
 
 
-def _report_changes(report: BuildReport, changes: Changes, planner: Planner, store: Store,
-                    extractors: tuple[str, ...]) -> None:
+def _count_cards(report: BuildReport, store: Store, extractors: tuple[str, ...]) -> None:
     report.cards = {name: 0 for name in extractors} | store.counts_by_extractor()
+
+
+def _report_changes(report: BuildReport, changes: Changes, planner: Planner) -> None:
     report.changes = {"new": len(changes.new), "updated": len(changes.updated), "unchanged": changes.unchanged,
                       "reattached": len(changes.reattached), "retired": len(changes.retired),
                       "still_retired": changes.still_retired, "pruned": len(changes.pruned)}
