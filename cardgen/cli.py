@@ -151,6 +151,9 @@ def build(
     except CardgenError as e:
         err.print(f"[red]error:[/red] {rich_escape(str(e))}")
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:  # as after a crash: the transaction rolls back, no file is half-written
+        err.print("interrupted: nothing is left half-written, and the next build carries on from here")
+        raise typer.Exit(130) from None
     weak: dict[str, object] = {}
     if report_weak:  # loaded only when asked for: it reads card text as the parser does
         from cardgen.report import find_weak, report_json, report_lines

@@ -9,6 +9,7 @@ import multiprocessing
 import multiprocessing.pool
 import operator
 import re
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,13 @@ def _rare_collections() -> None:
     gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
+def _worker_start() -> None:
+    """In each worker: Ctrl-C reaches the whole process group, and is the parent's to handle (it stops
+    the pool, and the build says so); the cyclic GC runs rarely."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _rare_collections()
+
+
 @contextlib.contextmanager
 def few_collections() -> Iterator[None]:
     """The cyclic garbage collector runs rarely inside (the process's own setting is put back after)."""
@@ -190,7 +198,7 @@ def build_notes(notes_dir: Path, paths: list[str], keys: dict[str, str], hashes:
     gc.freeze()
     try:
         before = set(multiprocessing.active_children())
-        with _Pool(jobs, initializer=_rare_collections, context=multiprocessing.get_context("fork")) as pool:
+        with _Pool(jobs, initializer=_worker_start, context=multiprocessing.get_context("fork")) as pool:
             workers = set(multiprocessing.active_children()) - before
             yield from _merge(paths, same, _watched(pool.imap(_build_chunk, _chunks(pending, jobs)), workers))
     finally:

@@ -118,3 +118,29 @@ def test_killed_at_any_point_loses_nothing_and_the_next_build_recovers(tmp_path)
             at += 8
     print(f"\nkilled the build at {kill_points} points; every time nothing was lost")
     assert kill_points >= 50
+
+
+def test_ctrl_c_during_a_parallel_build_says_so_and_the_next_build_carries_on(tmp_path):
+    """Ctrl-C reaches the whole process group: the workers leave it to the build, which stops with one
+    line (no traceback from any process), and the next build completes as if nothing happened."""
+    import signal
+    import time
+
+    notes, out = tmp_path / "notes", tmp_path / "out"
+    notes.mkdir()
+    for i in range(1500):  # enough for the worker pool, and for the build to take a while
+        (notes / f"n{i:04d}.md").write_text(note(i))
+    cmd = [sys.executable, "-m", "cardgen", str(notes), "-o", str(out), "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    state = out / ".cardgen" / "notes.state.db"
+    deadline = time.monotonic() + 30
+    while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # the workers are parsing notes by now
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.startswith("interrupted:") and "Traceback" not in err and "Process" not in err, err
+    done = subprocess.run(cmd[:-1], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1500 notes -> 4500 cards" in done.stdout and "changes: 4500 new" in done.stdout  # rolled back
