@@ -22,6 +22,7 @@ edited earlier in the day: a file saved in the same second as a build is re-read
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,14 +53,14 @@ def median_run(cmd: list[str], repeat: int, before=None) -> tuple[float, float]:
     return median_runs([(cmd, before)], repeat)[0]
 
 
-def median_runs(jobs: list[tuple[list[str], object]], repeat: int) -> list[tuple[float, float]]:
+def median_runs(jobs: list[tuple[list[str], Callable[[], None] | None]], repeat: int) -> list[tuple[float, float]]:
     """(median wall seconds, peak MiB) of each (command, setup) of ``jobs``, run in turns, so a
     machine that slows down or speeds up midway weighs on every command alike."""
     runs: list[list[tuple[float, float]]] = [[] for _ in jobs]
     for _ in range(repeat):
         for (cmd, before), found in zip(jobs, runs, strict=True):
             if before:
-                before()  # type: ignore[operator]
+                before()
             found.append(timed(cmd))
     return [(statistics.median(r[0] for r in found), max(r[1] for r in found)) for found in runs]
 
@@ -97,7 +99,7 @@ def main() -> None:
             age(vault)
             (floor_s, floor_mb), (full_s, full_mb) = median_runs([
                 ([PY, str(floor), str(vault), "-o", str(Path(tmp) / "floor.apkg")], None),
-                (build + [str(vault), "-o", str(out), "-q"], lambda out=out: shutil.rmtree(out, ignore_errors=True)),
+                (build + [str(vault), "-o", str(out), "-q"], functools.partial(shutil.rmtree, out, ignore_errors=True)),
             ], args.repeat)
             built = json.loads(subprocess.run(build + [str(vault), "-o", str(out), "--json"], check=True,
                                               capture_output=True, text=True).stdout)

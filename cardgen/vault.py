@@ -230,15 +230,12 @@ def _watched(chunks: multiprocessing.pool.IMapIterator, workers: set[multiproces
         except StopIteration:
             return
         except multiprocessing.TimeoutError:
-            dead = [w for w in workers if w.exitcode is not None]
-            if dead:
-                raise CardgenError(
-                    f"a process building notes stopped ({_how(dead[0].exitcode)}); nothing was written. If it "
-                    "ran out of memory, look for an unusually large note") from None
-
-
-def _how(exitcode: int | None) -> str:
-    return f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+            for worker in workers:
+                code = worker.exitcode
+                if code is not None:
+                    how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                    raise CardgenError(f"a process building notes stopped ({how}); nothing was written. If it "
+                                       "ran out of memory, look for an unusually large note") from None
 
 
 def _merge(paths: list[str], same: set[str], built: Iterator[NoteBuild]) -> Iterator[NoteBuild]:
