@@ -344,6 +344,25 @@ def test_stamp_after_display_math() -> None:
     assert [t.plain for _, t in block.units] == ["x^2 + y^2 = r^2"]
 
 
+def test_a_stamp_after_the_closing_dollars_of_a_formula_ends_the_formula() -> None:
+    """``$$ <a ...>`` closes a multi-line formula; before, the formula ran on to the next ``$$``,
+    swallowing the prose and its stamps, and the next formula became a cloze."""
+    s = section("$$\nF(s) = \\int_0^\\infty e^{-st} f(t) dt\n$$ " + A("00:02:29") + "\n\n"
+                "The improper integral can be written as a limit of proper integrals [00:03:35]:\n\n"
+                "$$\nF(s) = \\lim_{A \\to \\infty} \\int_0^A e^{-st} f(t) dt\n$$ [00:03:40]\n")
+    assert [b.kind for b in s.blocks] == ["math", "paragraph", "math"]
+    assert s.blocks[0].units[0][1].plain == "F(s) = \\int_0^\\infty e^{-st} f(t) dt"
+    assert s.blocks[2].units[0][1].plain == "F(s) = \\lim_{A \\to \\infty} \\int_0^A e^{-st} f(t) dt"
+    assert claim_list(s) == [("The improper integral can be written as a limit of proper integrals:", (215,))]
+    assert seconds(s.loose) == (149, 220)
+    assert seconds(s.moments) == (149, 215, 220)
+
+
+def test_a_closing_dollars_line_with_more_dollars_is_no_close() -> None:
+    s = section("$$\na\n$$b$$\nc\n$$\n")
+    assert [(b.kind, b.units[0][1].plain) for b in s.blocks] == [("math", "a\n$$b$$\nc")]
+
+
 def test_moment_of_own_video_link_without_video_id() -> None:
     """Without a videoId in the frontmatter the link's video is the only one known."""
     claim = only_claim(f"The presenter introduces the new build system here [01:31](https://youtu.be/{VID}?t=91).")
@@ -442,6 +461,18 @@ def test_abbreviations_do_not_split(sentence: str) -> None:
     ("It ends here. then lower case.", ["It ends here. then lower case."]),  # lower case does not
     ("By J. R. Smith and co. Done here.", ["By J. R. Smith and co.", "Done here."]),
     ("It is so.   Spaces   follow.", ["It is so.", "Spaces follow."]),
+    # a sentence opens with a capital of any script, a letter of a script without case, a brand,
+    # code, an amount or an emoji; before, each of these ran on into the sentence before it
+    ("It ends here. Über alles geht es.", ["It ends here.", "Über alles geht es."]),
+    ("It ends here. Éric en parle.", ["It ends here.", "Éric en parle."]),
+    ("It ends here. Это новое предложение.", ["It ends here.", "Это новое предложение."]),
+    ("It ends here. זה משפט חדש.", ["It ends here.", "זה משפט חדש."]),
+    ("It ends here. iPhone sales doubled.", ["It ends here.", "iPhone sales doubled."]),
+    ("It ends here. `git rebase` rewrites history.", ["It ends here.", "git rebase rewrites history."]),
+    ("It ends here. $100 trillion is the sum.", ["It ends here.", "$100 trillion is the sum."]),
+    ("It ends here. 🚀 Rockets go up.", ["It ends here.", "🚀 Rockets go up."]),
+    ("It ends here. (see below) for more.", ["It ends here. (see below) for more."]),
+    ("It ends here. - and a dash.", ["It ends here. - and a dash."]),
 ])
 def test_sentence_boundaries(text: str, expected: list[str]) -> None:
     assert units(section(text)) == expected
@@ -454,6 +485,14 @@ def test_sentences_on_separate_lines_of_a_paragraph() -> None:
     assert [(c.text.plain, seconds(c.moments), c.line) for c in s.claims] == [
         ("The second sentence carries the first stamp here.", (65,), 4),
         ("The third sentence carries another stamp here.", (66,), 5)]
+
+
+def test_a_line_that_opens_with_a_symbol_is_a_sentence_of_its_own() -> None:
+    """From a real note: the formula's line hid its number in a cloze that linked the line before."""
+    s = section(f"The standard deviation is the square root of the variance {A('00:05:23')}.\n"
+                f"σ = $\\sqrt{{7.76}}$ ≈ 2.79 and this is the value {A('00:11:59')}")
+    assert claim_list(s) == [("The standard deviation is the square root of the variance.", (323,)),
+                             ("σ = \\sqrt{7.76} ≈ 2.79 and this is the value", (719,))]
 
 
 def test_fixture_note_structure_and_lines() -> None:

@@ -22,8 +22,13 @@ _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuatio
 _SPACES = re.compile(r"[ \t]{2,}")
 # The . ! or ? is matched, not looked behind for: a pattern that opens with a character class lets
 # the regex engine skip straight to the candidates instead of trying the pattern at every position.
-_BOUNDARY = re.compile(r"[.!?]([\"”’')\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_STARTS_SENTENCE = re.compile(r"^\s+[\"“‘(]?[A-Z]")
+# What may open a sentence: a capital or a digit (maybe after an opening quote or bracket), in
+# any script, so also a letter of one without case (and a lowercase Greek σ); a brand such as
+# iPhone; or a symbol: `code`, $100, an emoji. Not an ASCII lowercase word: "approx. five".
+_OPENER = r"(?:[\"“‘(\[]?(?:[^\W_a-z]|[a-z]+[A-Z])|[^\w\s\-–—,;:.!?)\]}\"'”’“‘(\[])"
+_BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})")
+_STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
+_OPENS = re.compile(_OPENER)
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
 _ONLY_PUNCT = re.compile(r"^[\s.,;:!?\-–—)(\]\[\"'”“’‘]*$")
@@ -239,6 +244,10 @@ def _first_plain(tok: Token) -> str:
         return tok["raw"]
     if tok["type"] == "wikilink":
         return tok["attrs"]["alias"] or tok["attrs"]["target"]
+    if tok["type"] == "codespan":
+        return "`"
+    if tok["type"] == "inline_math":
+        return "$"
     children = tok.get("children") or []
     return _first_plain(children[0]) if children else ""
 
@@ -274,14 +283,14 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             # punctuation between stamps (", ") keeps the sentence ended
             ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
             if (ended and i < last and raw[-1:].isspace() and tokens[i + 1]["type"] not in ("stamp", "softbreak")
-                    and _first_plain(tokens[i + 1])[:1].isupper()):
+                    and _OPENS.match(_first_plain(tokens[i + 1]))):
                 current = []
                 sentences.append((current, lines))
                 ended = False
             continue
         if kind == "softbreak" or kind == "linebreak":
             lines += 1
-            if kind == "linebreak" or (ended and i < last and _first_plain(tokens[i + 1]).lstrip()[:1].isupper()):
+            if kind == "linebreak" or (ended and i < last and _OPENS.match(_first_plain(tokens[i + 1]).lstrip())):
                 current = []
                 sentences.append((current, lines))
                 ended = False

@@ -21,7 +21,6 @@ import re
 from typing import Any
 
 import mistune
-from mistune.plugins.math import BLOCK_MATH_PATTERN, parse_block_math
 from mistune.plugins.table import table
 
 from cardgen.timestamps import STAMP, find_parts, parse_parts, url_seconds, youtube_id
@@ -40,6 +39,23 @@ DISPLAY_MATH = r"\$\$(?P<dmath>(?:[^$\\]|\\.){1,5000}?)\$\$|\\\[(?P<dmath2>[\s\S
 # pandoc's rule: no space just inside the dollars, no digit right after the closing one.
 INLINE_MATH = (r"\$(?=[^\s$])(?P<imath>(?:[^$\\\n]|\\.){1,1000}?)(?<=[^\s\\])\$(?!\d)"
                r"|\\\((?P<imath2>[^\n]{1,1000}?)\\\)")
+
+
+# mistune's display math block, except that the line closing a multi-line one may go on after
+# its ``$$``: notes stamp the formula there (``$$ <a class="yt-timestamp" ...>``); that rest
+# becomes a paragraph of its own (stamps alone in it mark the formula). mistune's would run on to the
+# next ``$$`` in the note, swallowing the prose between as one formula.
+BLOCK_MATH = (r"^ {0,3}\$\$(?P<math_text_single>[^\n]*?)\$\$[ \t]*(?:\n|$)|"
+              r"^ {0,3}\$\$[ \t]*\n(?P<math_text_multi>[\s\S]*?)\n {0,3}\$\$(?P<math_rest>[^\n$]*)(?:\n|$)")
+
+
+def parse_block_math(block: Any, m: re.Match, state: Any) -> int:
+    text = m.group("math_text_single")
+    state.append_token({"type": "block_math", "raw": m.group("math_text_multi") if text is None else text})
+    rest = (m.group("math_rest") or "").strip()
+    if rest:
+        state.append_token({"type": "paragraph", "text": rest})
+    return m.end()
 
 
 def _stamp(state: Any, raw: str, parts: list, url: str = "", seconds: int | None = None,
@@ -109,7 +125,7 @@ def video_notes(md: mistune.Markdown) -> None:
     md.inline.register("wikilink", WIKILINK, parse_wikilink, before="link", start_chars=("!", "["))
     md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape", start_chars=("$", "\\"))
     md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape", start_chars=("$", "\\"))
-    md.block.register("block_math", BLOCK_MATH_PATTERN, parse_block_math, before="list")
+    md.block.register("block_math", BLOCK_MATH, parse_block_math, before="list")
 
 
 # Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
