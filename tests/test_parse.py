@@ -1060,3 +1060,36 @@ def test_line_endings_and_bom(variant: str) -> None:
     assert note.title == "Challenges in creating the blue LED"  # the BOM does not hide the frontmatter
     assert diagnostics == ref_diagnostics == []
     assert not any("\r" in h or "\ufeff" in h for h in all_html(note) + all_plain(note))
+
+
+# -- Obsidian's own syntax: comments, highlights, footnotes ----------------------------------------
+def test_obsidian_comments_never_reach_a_card() -> None:
+    """``%%...%%`` is hidden when the note is read: private to the note, so on no card, with its stamps."""
+    s = section("The heap is split into generations here [00:01:00]. %%ask Sam about this%% The end.\n\n"
+                "%%\nA hidden block [00:02:00]\n\nwith a blank line in it\n%%\n\n"
+                "%%todo%% Visible words follow the comment here.\n\n"
+                "`%%code%%` stays code.\n\n"
+                "Discounts of 10% and 20% stay.")
+    assert units(s) == ["The heap is split into generations here.", "The end.",
+                        "Visible words follow the comment here.", "%%code%% stays code.",
+                        "Discounts of 10% and 20% stay."]
+    assert seconds(s.moments) == (60,)
+
+
+def test_an_unclosed_comment_that_starts_a_block_hides_the_rest_of_the_note() -> None:
+    note, _ = parse(HEAD + "Shown here.\n\n%%\n## Draft\n\nNot ready [00:02:00].\n")
+    assert [u for s in note.sections for b in s.blocks for _, u in b.units] == [Text("Shown here.", "Shown here.")]
+
+
+def test_a_highlight_is_marked_and_is_the_word_to_hide() -> None:
+    claim = only_claim("The ==generational hypothesis== says that most objects die young [00:01:00].")
+    assert claim.text.html == "The <mark>generational hypothesis</mark> says that most objects die young."
+    assert claim.terms == ("generational hypothesis",)
+
+
+def test_footnotes_leave_the_text_and_the_content() -> None:
+    s = section("The count drops during marking[^1] in every collector we measured [00:03:00].\n\n"
+                "[^1]: See the Dijkstra paper.\n\n"
+                "An undefined marker[^2] stays as written in this sentence.")
+    assert units(s) == ["The count drops during marking in every collector we measured.",
+                        "An undefined marker[^2] stays as written in this sentence."]

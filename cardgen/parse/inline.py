@@ -125,13 +125,13 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
         shown = a["alias"] or _readable(a["target"])
         ctx.terms.append(shown)
         return escape(shown), shown
-    if kind in ("strong", "emphasis", "strikethrough"):
+    if kind in ("strong", "emphasis", "strikethrough", "mark"):
         h, p = render(tok["children"], ctx)
         if not p.replace(_MARK, "").strip():
             return h, p
-        if kind == "strong":
+        if kind == "strong" or kind == "mark":  # what the note-taker stressed: the best words to hide
             ctx.terms.append(p.replace(_MARK, "").strip())
-        tag = {"strong": "b", "emphasis": "i", "strikethrough": "s"}[kind]
+        tag = {"strong": "b", "emphasis": "i", "strikethrough": "s", "mark": "mark"}[kind]
         return f"<{tag}>{h}</{tag}>", p
     if kind == "codespan":
         return f"<code>{escape(tok['raw'])}</code>", tok["raw"]
@@ -147,6 +147,8 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
     if kind == "inline_html":
         ctx.raw_html = True
         return tok["raw"], ""
+    if kind == "footnote_ref":
+        return "", ""
     if kind == "softbreak":
         return " ", " "
     if kind == "linebreak":

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 import mistune
+from mistune.plugins.footnotes import INLINE_FOOTNOTE, REF_FOOTNOTE, parse_inline_footnote, parse_ref_footnote
 from mistune.plugins.table import table
 
 from cardgen.timestamps import STAMP, find_parts, parse_parts, url_seconds, youtube_id
@@ -47,6 +48,16 @@ INLINE_MATH = (r"\$(?=[^\s$])(?P<imath>(?:[^$\\\n]|\\.){1,1000}?)(?<=[^\s\\])\$(
 # next ``$$`` in the note, swallowing the prose between as one formula.
 BLOCK_MATH = (r"^ {0,3}\$\$(?P<math_text_single>[^\n]*?)\$\$[ \t]*(?:\n|$)|"
               r"^ {0,3}\$\$[ \t]*\n(?P<math_text_multi>[\s\S]*?)\n {0,3}\$\$(?P<math_rest>[^\n$]*)(?:\n|$)")
+
+
+# Obsidian's comments: hidden when the note is read, so private to it, and never on a card. One that
+# starts a block may span lines and paragraphs, and unclosed runs to the end of the note, as in Obsidian.
+COMMENT_BLOCK = r"^ {0,3}%%[^%]*(?:%(?!%)[^%]*)*(?:%%[ \t]*(?:\n|$)|\Z)"
+COMMENT = r"%%[^%]*(?:%(?!%)[^%]*)*%%"
+
+
+def parse_comment(parser: Any, m: re.Match, state: Any) -> int:
+    return m.end()
 
 
 def parse_block_math(block: Any, m: re.Match, state: Any) -> int:
@@ -126,10 +137,17 @@ def video_notes(md: mistune.Markdown) -> None:
     md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape", start_chars=("$", "\\"))
     md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape", start_chars=("$", "\\"))
     md.block.register("block_math", BLOCK_MATH, parse_block_math, before="list")
+    md.block.register("comment", COMMENT_BLOCK, parse_comment, before="list")
+    md.inline.register("comment", COMMENT, parse_comment, before="escape", start_chars="%")
+    # footnotes: the marker ``[^1]`` leaves the text and the ``[^1]: ...`` line leaves the content (a
+    # source or an aside, not part of the claim); mistune's plugin without its hook that renders them
+    md.block.register("ref_footnote", REF_FOOTNOTE, parse_ref_footnote, before="ref_link")
+    md.inline.register("footnote", INLINE_FOOTNOTE, parse_inline_footnote, before="link", start_chars="[")
 
 
 # Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
-_LINE_ANCHORED = frozenset(mistune.BlockParser.SPECIFICATION) | {"table", "nptable", "block_math"}
+_LINE_ANCHORED = frozenset(mistune.BlockParser.SPECIFICATION) | {"table", "nptable", "block_math", "comment",
+                                                                  "ref_footnote"}
 
 
 class _LineStartSearch:
@@ -215,5 +233,6 @@ class _SourceKeepingMarkdown(mistune.Markdown):
 def create_parser() -> mistune.Markdown:
     """A mistune parser returning the token tree (no renderer) with cardgen's syntax."""
     strikethrough = mistune.plugins.import_plugin("strikethrough")
+    mark = mistune.plugins.import_plugin("mark")  # ==highlight==
     return _SourceKeepingMarkdown(renderer=None, block=_BlockParser(), inline=_InlineParser(),
-                                  plugins=[table, strikethrough, video_notes])
+                                  plugins=[table, strikethrough, mark, video_notes])
