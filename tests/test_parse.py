@@ -1093,3 +1093,24 @@ def test_footnotes_leave_the_text_and_the_content() -> None:
                 "An undefined marker[^2] stays as written in this sentence.")
     assert units(s) == ["The count drops during marking in every collector we measured.",
                         "An undefined marker[^2] stays as written in this sentence."]
+
+
+def test_stamps_in_an_html_block_mark_its_sentences() -> None:
+    """From a real note: an admonition written as HTML; before, its stamps showed as text and linked nowhere."""
+    s = section('<div class="admonition tip">\n<p class="admonition-title">Pro Tip from Silvin</p>\n'
+                "Exclude users who cancel their free trial within the first hours [00:01:35]. "
+                "This prevents negative signals from skewing your optimization [00:01:42].\n</div>\n\n"
+                "<details><summary>More</summary>\n"
+                f"The second detail sentence is long enough to be a claim {A('00:03:00')}.\n"
+                "<script>alert(1) [00:09:00]</script>\n</details>\n\n"
+                "<div>No stamp here, so it stays as it was.</div>")
+    assert [(c.text.plain, seconds(c.moments), c.line) for c in s.claims] == [
+        ("Exclude users who cancel their free trial within the first hours.", (95,), 5),
+        ("This prevents negative signals from skewing your optimization.", (102,), 5),
+        ("The second detail sentence is long enough to be a claim.", (180,), 9)]
+    assert seconds(s.moments) == (95, 102, 180)  # the script's stamp is no reader's
+    assert [b.html for b in s.blocks] == [
+        "<p>Pro Tip from Silvin Exclude users who cancel their free trial within the first hours. "
+        "This prevents negative signals from skewing your optimization.</p>",
+        "<p>More The second detail sentence is long enough to be a claim.</p>",
+        "<div>No stamp here, so it stays as it was.</div>\n"]

@@ -30,6 +30,8 @@ _BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})")
 _STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
 _OPENS = re.compile(_OPENER)
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
+_BLOCK_TAG = re.compile(r"</?(?:p|div|details|summary|section|article|aside|blockquote|ul|ol|li|dl|dt|dd|h[1-6]|"
+                        r"table|thead|tbody|tr|td|th|hr|pre|figure|figcaption)\b", re.I)
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
 _ONLY_PUNCT = re.compile(r"^[\s.,;:!?\-–—)(\]\[\"'”“’‘]*$")
 
@@ -292,11 +294,21 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             continue
         if kind == "softbreak" or kind == "linebreak":
             lines += 1
+            if not current:  # nothing in the sentence yet (a block's tag began it): it starts on this line
+                sentences[-1] = (current, lines)
+                continue
             if kind == "linebreak" or (ended and i < last and _OPENS.match(_first_plain(tokens[i + 1]).lstrip())):
                 current = []
                 sentences.append((current, lines))
                 ended = False
                 continue
+        elif kind == "inline_html" and _BLOCK_TAG.match(tok["raw"]):
+            # a block's tag from an HTML block read as a paragraph (<p>, <div>, <summary>): it ends
+            # the sentence, and leaves the card (its sentences are shown as sentences)
+            current = []
+            sentences.append((current, lines))
+            ended = False
+            continue
         elif kind != "stamp":
             ended = False
         current.append(tok)

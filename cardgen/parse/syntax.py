@@ -211,6 +211,10 @@ class _InlineParser(mistune.InlineParser):
         return self._trigger[1]
 
 
+_STAMP_LIKE = re.compile(r"data-t\s*=|\[\s*\d{1,2}:\d\d")
+_HIDDEN_HTML = re.compile(r"<(script|style|template)\b[^>]*>[\s\S]*?</\1\s*>", re.I)  # content no reader sees
+
+
 class _SourceKeepingMarkdown(mistune.Markdown):
     """Keeps each block's inline source (``src``) so the walker can find its line in the file."""
 
@@ -228,6 +232,11 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                 text = tok.pop("text")
                 tok["src"] = text
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
+            elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
+                # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as
+                # anywhere else: read as a paragraph of inline HTML (sanitized like any note's HTML)
+                tok["type"], tok["src"] = "paragraph", tok["raw"]
+                tok["children"] = self.inline(_HIDDEN_HTML.sub(" ", tok["raw"]).strip(), env)
 
 
 def create_parser() -> mistune.Markdown:
