@@ -184,6 +184,17 @@ def test_anchor_run_after_the_period_then_next_sentence(sep: str) -> None:
     assert units(s) == ["The run of anchors follows this first sentence.", "Then another sentence follows it here."]
 
 
+@pytest.mark.parametrize("dash", ["-", " - ", "–", " — "])
+def test_a_range_of_two_stamps_leaves_no_dash(dash: str) -> None:
+    """From a real note: ``[00:00:00]-[00:01:03]``; before, every card of it ended in " -"."""
+    s = section(f"Subscribers acknowledge every message they have processed [00:00:00]{dash}[00:01:03]\n\n"
+                f"- [00:02:00]{dash}[00:03:00] Pull delivery lets subscribers set their own pace.\n"
+                "- A dash - inside a sentence stays where it is [00:04:00].")
+    assert claim_list(s) == [("Subscribers acknowledge every message they have processed", (0, 63)),
+                             ("Pull delivery lets subscribers set their own pace.", (120, 180)),
+                             ("A dash - inside a sentence stays where it is.", (240,))]
+
+
 def test_anchor_glued_to_a_word() -> None:
     claim = only_claim(f"Syntactic analysis{A('00:03:07')} breaks a sentence into its grammatical parts.")
     assert claim.text.plain == "Syntactic analysis breaks a sentence into its grammatical parts."

@@ -201,7 +201,7 @@ def clean(s: str) -> str:
         out = pieces[0]
         for piece in pieces[1:]:
             rest = piece.lstrip(" \t\n,;")  # separators between the stamps of a run
-            if not rest:
+            if not rest.lstrip("-–— \t"):  # nothing but them, or the dash of a range [00:00]-[01:03]
                 continue
             out = out.rstrip()
             if out.endswith("(") and rest.startswith(")"):  # "(<stamp>)"
