@@ -1125,3 +1125,15 @@ def test_stamps_in_an_html_block_mark_its_sentences() -> None:
         "This prevents negative signals from skewing your optimization.</p>",
         "<p>More The second detail sentence is long enough to be a claim.</p>",
         "<div>No stamp here, so it stays as it was.</div>\n"]
+
+
+def test_a_named_citation_of_another_video_links_that_video() -> None:
+    """``[[sources/<id>|Talk 2]] [02:10]``: before, the stamp linked the note's own video, and the
+    cloze hid the citation's name."""
+    claim = only_claim("Covered calls trade upside for a premium, as argued in [[sources/kvzQJ3wFaZs|Talk 2]] [02:10].")
+    assert claim.text.plain == "Covered calls trade upside for a premium, as argued in Talk 2."
+    assert claim.moments == (Moment(130, "kvzQJ3wFaZs"),)
+    assert claim.terms == ()
+    plain = only_claim("Covered calls trade upside for a premium, as argued here [[sources/kvzQJ3wFaZs]] [02:10].")
+    assert plain.text.plain == "Covered calls trade upside for a premium, as argued here."
+    assert plain.moments == (Moment(130, "kvzQJ3wFaZs"),)

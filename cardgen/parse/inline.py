@@ -120,10 +120,11 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
         a = tok["attrs"]
         if a["embed"]:
             return "", ""
-        source = None if a["alias"] else _source_video(a["target"])
-        if source:  # ``[[sources/Ao4evQT3dOU]] [01:28]``: a citation of a video, not words to read
+        source = _source_video(a["target"])
+        if source:  # ``[[sources/Ao4evQT3dOU]] [01:28]``: a citation of a video, whose stamps link it
             ctx.source = source
-            return _MARK, _MARK
+            alias = a["alias"]  # ``[[sources/Ao4evQT3dOU|Talk 2]]``: the citation's name, no term to hide
+            return (escape(alias), alias) if alias else (_MARK, _MARK)
         shown = a["alias"] or _readable(a["target"])
         ctx.terms.append(shown)
         return escape(shown), shown
