@@ -156,3 +156,11 @@ def test_cloze_positions_survive_letters_whose_lower_case_is_longer():
     text = cloze(_claim("İstanbul straddles the Bosphorus strait between continents."))
     assert text is not None and text.count("{{c1::") == 1
     assert re.sub(r"\{\{c1::(.*?)\}\}", r"\1", text) == "İstanbul straddles the Bosphorus strait between continents."
+
+
+def test_a_first_heading_that_repeats_the_title_is_not_shown_twice():
+    text = ("---\ntitle: Euan Sinclair\nvideoId: abcdefghijk\n---\n# Euan Sinclair\n\n"
+            "## Core positions\n\nThe covered call is a short volatility trade at heart [00:01:00].\n\n"
+            "# Other Part\n\n## Detail\n\nThe premium pays for the risk of a sudden crash [00:02:00].\n")
+    contexts = {c.context for c in cards_of("euan.md", text)}
+    assert contexts == {"Euan Sinclair › Core positions", "Euan Sinclair › Other Part › Detail"}

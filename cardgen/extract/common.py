@@ -30,6 +30,8 @@ def context(note: Note, trail: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=1024)  # every card of a section has the same one
 def _breadcrumb(title: str, trail: tuple[str, ...]) -> str:
+    if trail and trail[0].casefold() == title.casefold():  # a "# Title" line that repeats the title
+        trail = trail[1:]
     return " › ".join(map(escape_recurring, filter(None, (title, *trail))))
 
 
