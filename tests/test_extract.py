@@ -164,3 +164,22 @@ def test_a_first_heading_that_repeats_the_title_is_not_shown_twice():
             "# Other Part\n\n## Detail\n\nThe premium pays for the risk of a sudden crash [00:02:00].\n")
     contexts = {c.context for c in cards_of("euan.md", text)}
     assert contexts == {"Euan Sinclair › Core positions", "Euan Sinclair › Other Part › Detail"}
+
+
+@pytest.mark.parametrize("html,plain,terms,hidden", [
+    # a generic bold label that opens the claim is no term, nor are its words (from real notes)
+    ("<b>Key Finding</b>: The primary takeaway was that retention doubled after onboarding.",
+     "Key Finding: The primary takeaway was that retention doubled after onboarding.", ("Key Finding",), "retention"),
+    ("<b>Use Case:</b> Teams ship internal dashboards with Retool in a day.",
+     "Use Case: Teams ship internal dashboards with Retool in a day.", ("Use Case:",), "Retool"),
+    # a label that names the concept is the best term there is
+    ("<b>Photosynthesis</b>: converts light into sugar inside the chloroplast.",
+     "Photosynthesis: converts light into sugar inside the chloroplast.", ("Photosynthesis",), "Photosynthesis"),
+    # a clock time is hidden whole, never the 9 of 9:30
+    (None, "The pause started at 9:30 and lasted the whole morning.", (), "9:30"),
+    # an -er verb or adverb is no noun: "together" lost to the nouns of the claim
+    (None, "Have was sometimes because argument have culture high router war together.", (), "culture"),
+])
+def test_cloze_skips_labels_clock_parts_and_er_verbs(html, plain, terms, hidden):
+    text = cloze(_claim(plain, html, terms))
+    assert text is not None and f"{{{{c1::{hidden}}}}}" in text, text

@@ -37,7 +37,9 @@ unlike cannot across among despite toward towards onto unless whereas although t
 """.split())
 # a capitalised run that does not start the sentence: a name, a product, an acronym
 _NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
+# a clock time whole ("9:30", "14:05:10"), else a number with its unit; never the 9 of 9:30
+_NUMBER = re.compile(r"\b\d{1,2}:\d\d(?::\d\d)?(?![\d:])|"
+                     r"(?<![\d:])\b\d+(?:[.,]\d+)*(?!:\d)(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
                      r"years?|days?|hours?|minutes?|seconds?|times|x|km|kg|m|cm|mm|Hz|kHz|GB|MB|°C|°F)(?![\w/]))?")
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
@@ -61,6 +63,20 @@ _ASCII_CAPITAL_OR_DIGIT = re.compile(r"[A-Z0-9]")
 # -er words that are not agents or things: comparatives and positions
 _NOT_ER_NOUNS = frozenset("""outer inner upper lower other under after never rather later earlier faster slower
 larger smaller higher greater better longer shorter stronger weaker easier harder bigger older newer""".split())
+# -er words that are verbs or adverbs: ranked as low as other verbs ("things to consider")
+_ER_VERBS = frozenset("""consider deliver discover remember gather render recover uncover enter wonder suffer
+differ prefer refer transfer alter hinder foster bother encounter together whether ever""".split())
+# a bold label that opens a claim ("**Key Finding:** The primary takeaway was ...") names the kind
+# of statement, not a term: hidden, it asks the learner to recall a heading nobody studies
+_LABEL_WORDS = frozenset("""key main primary core current future final general overall important use case cases
+finding findings state status functionality function feature features benefit benefits advantage advantages
+disadvantage disadvantages limitation limitations challenge challenges problem problems solution solutions issue
+issues result results outcome outcomes impact effect effects goal goals purpose approach method process step steps
+stage phase example examples note notes tip tips summary overview conclusion takeaway takeaways point points insight
+insights lesson lessons idea ideas definition context background application applications implication
+implications recommendation recommendations strategy observation observations reason reasons requirement
+requirements consideration considerations question answer detail details description role responsibility
+responsibilities next first second third how why what it works and of the a for""".split())
 
 
 class _Ranks(dict[str, int]):
@@ -79,8 +95,8 @@ class _Ranks(dict[str, int]):
         if w in STOP_WORDS:
             rank = -1
         else:  # _WORD matches 4 letters or more: a word ranks 0 or better
-            nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS
-            rank = len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) else 0)
+            nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS and w not in _ER_VERBS
+            rank = len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) or w in _ER_VERBS else 0)
         self[word] = rank
         return rank
 
@@ -100,7 +116,11 @@ def _trim(term: str) -> str:
 def _terms(claim: Sentence) -> Iterator[str]:
     plain = claim.text.plain
     for term in claim.terms:
-        yield _trim(term)
+        term = _trim(term)
+        if _is_label(term, plain):  # nor are its words: the terms are sought after it
+            plain = plain[len(term):].lstrip().removeprefix(":")
+        else:
+            yield term
     if not plain.isascii() or _ASCII_CAPITAL_OR_DIGIT.search(plain, 2) or _DIGIT.search(plain, 0, 2):
         if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
             for m in _NAME.finditer(plain):
@@ -117,6 +137,12 @@ def _terms(claim: Sentence) -> Iterator[str]:
     if _rank(best) >= 0:
         yield best
         yield from sorted([w for w in words if _rank(w) >= 0], key=_rank, reverse=True)
+
+
+def _is_label(term: str, plain: str) -> bool:
+    if not plain.startswith(term) or not plain[len(term):].lstrip().startswith(":"):
+        return False
+    return all(w in _LABEL_WORDS or w.isdigit() for w in term.lower().split())
 
 
 def candidates(claim: Sentence) -> Iterator[str]:
