@@ -1137,3 +1137,25 @@ def test_a_named_citation_of_another_video_links_that_video() -> None:
     plain = only_claim("Covered calls trade upside for a premium, as argued here [[sources/kvzQJ3wFaZs]] [02:10].")
     assert plain.text.plain == "Covered calls trade upside for a premium, as argued here."
     assert plain.moments == (Moment(130, "kvzQJ3wFaZs"),)
+
+
+def test_a_setext_heading_is_found_on_its_own_line() -> None:
+    note, _ = parse("Some words come first here.\n\nSetext Title\n------------\n\nText under it.\n\n"
+                    "Second Title\n============\n\nMore text under it.\n")
+    assert [(s.heading.plain, s.line) for s in note.sections if s.heading] == [("Setext Title", 3),
+                                                                               ("Second Title", 8)]
+
+
+def test_a_stamp_with_escaped_brackets_is_a_stamp_not_a_formula() -> None:
+    s = section("The collector pauses the world during marking \\[00:01:00\\] in older runtimes. "
+                "A formula \\[x^2\\] stays a formula.")
+    assert claim_list(s) == [("The collector pauses the world during marking in older runtimes.", (60,))]
+    assert units(s)[1] == "A formula x^2 stays a formula."
+    assert "\\[x^2\\]" in s.blocks[0].html
+
+
+@pytest.mark.parametrize("mark", ["**", "*", "__"])
+def test_emphasis_around_a_stamp_alone_leaves_nothing(mark: str) -> None:
+    claim = only_claim(f"Then the count of live objects drops{mark}[00:02:00]{mark}.")
+    assert claim.text.plain == claim.text.html == "Then the count of live objects drops."
+    assert seconds(claim.moments) == (120,)

@@ -20,6 +20,7 @@ Token = dict[str, Any]
 
 _MARK = "\x00"  # where a stamp stood; lets the cleanup mend only the punctuation stamps left
 _SPACES = re.compile(r"[ \t]{2,}")
+_EMPTY_EMPHASIS = re.compile(rf"(\*\*|__|\*|_)({_MARK}[\s,;]*)+\1")
 # The . ! or ? is matched, not looked behind for: a pattern that opens with a character class lets
 # the regex engine skip straight to the candidates instead of trying the pattern at every position.
 # What may open a sentence: a capital or a digit (maybe after an opening quote or bracket), in
@@ -198,6 +199,8 @@ def clean(s: str) -> str:
     (Regexes with a leading ``\\s*`` would backtrack quadratically over long runs of spaces.)
     """
     if _MARK in s:
+        if "*" in s or "_" in s:  # drops**[00:02:00]**: emphasis around nothing but stamps
+            s = _EMPTY_EMPHASIS.sub(_MARK, s)
         pieces = s.split(_MARK)
         out = pieces[0]
         for piece in pieces[1:]:

@@ -69,6 +69,9 @@ def parse_block_math(block: Any, m: re.Match, state: Any) -> int:
     return m.end()
 
 
+_ONLY_STAMPS = re.compile(_RUN)
+
+
 def _stamp(state: Any, raw: str, parts: list, url: str = "", seconds: int | None = None,
            video: str | None = None) -> None:
     state.append_token({"type": "stamp", "raw": raw,
@@ -116,6 +119,10 @@ def parse_wikilink(inline: Any, m: re.Match, state: Any) -> int:
 
 def parse_display_math(inline: Any, m: re.Match, state: Any) -> int:
     text = m.group("dmath") if m.group("dmath") is not None else m.group("dmath2")
+    if m.group("dmath2") is not None and _ONLY_STAMPS.fullmatch(text.strip()):
+        # \[00:01:00\]: a stamp whose brackets a converter escaped, not a formula
+        _stamp(state, m.group(0), find_parts(text))
+        return m.end()
     state.append_token({"type": "display_math", "raw": text.strip()})
     return m.end()
 

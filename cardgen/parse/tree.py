@@ -75,7 +75,9 @@ class Walker:
         for tok in tokens:
             if tok["type"] == "heading":
                 level = tok["attrs"]["level"]
-                line = self.loc.line_of("# " + tok.get("src", "").strip())  # the heading, not earlier prose
+                src = tok.get("src", "").strip()
+                # the heading, not earlier prose: an ATX heading's line starts with its #
+                line = self.loc.line_of("# " + src if tok.get("style") == "atx" else src)
                 text, moments = inline_text(tok["children"], self.ctx)
                 if not text.plain:
                     self.ctx.problems.append((line, "heading has no text; its content joins the section above"))
