@@ -183,3 +183,13 @@ def test_a_first_heading_that_repeats_the_title_is_not_shown_twice():
 def test_cloze_skips_labels_clock_parts_and_er_verbs(html, plain, terms, hidden):
     text = cloze(_claim(plain, html, terms))
     assert text is not None and f"{{{{c1::{hidden}}}}}" in text, text
+
+
+@pytest.mark.parametrize("plain,hidden", [
+    ("Ο συλλέκτης σταματά το πρόγραμμα κατά τη σήμανση των αντικειμένων.", "αντικειμένων"),
+    ("אוסף האשפה עוצר את התוכנית בזמן סימון האובייקטים בזיכרון.", "האובייקטים"),
+    ("جامع القمامة يوقف البرنامج أثناء وضع علامات على الكائنات.", "البرنامج"),
+])
+def test_a_claim_in_another_script_hides_one_of_its_words(plain, hidden):
+    """Before, only [A-Za-z] words were candidates: such notes made no cloze at all."""
+    assert cloze(_claim(plain)) == plain.replace(hidden, f"{{{{c1::{hidden}}}}}", 1)
