@@ -1159,3 +1159,14 @@ def test_emphasis_around_a_stamp_alone_leaves_nothing(mark: str) -> None:
     claim = only_claim(f"Then the count of live objects drops{mark}[00:02:00]{mark}.")
     assert claim.text.plain == claim.text.html == "Then the count of live objects drops."
     assert seconds(claim.moments) == (120,)
+
+
+def test_a_line_after_a_display_formula_starts_a_new_sentence() -> None:
+    """From a real note: a derivation in a list item, a formula and its stamp per line; before, it was
+    one sentence, and its cloze hid the step's name under three formulas."""
+    s = section("1.  **Evaluate the definite integral**:\n"
+                "    $$\n    F = \\lim_{A \\to \\infty} G\n    $$ [00:04:45]\n"
+                "    $$\n    = \\lim_{A \\to \\infty} H\n    $$ [00:05:09]\n"
+                "    The limit of the last term is zero for every positive value of s [00:06:03].\n")
+    assert claim_list(s) == [("The limit of the last term is zero for every positive value of s.", (363,))]
+    assert seconds(s.moments) == (285, 309, 363)

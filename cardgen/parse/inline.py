@@ -254,7 +254,7 @@ def _first_plain(tok: Token) -> str:
         return tok["attrs"]["alias"] or tok["attrs"]["target"]
     if tok["type"] == "codespan":
         return "`"
-    if tok["type"] == "inline_math":
+    if tok["type"] == "inline_math" or tok["type"] == "display_math":
         return "$"
     children = tok.get("children") or []
     return _first_plain(children[0]) if children else ""
@@ -314,7 +314,8 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             ended = False
             continue
         elif kind != "stamp":
-            ended = False
+            # a display formula ends what it closes as a full stop would: the next line is a new sentence
+            ended = kind == "display_math"
         current.append(tok)
     return _merge_fragments(sentences)
 
