@@ -179,6 +179,9 @@ def test_a_first_heading_that_repeats_the_title_is_not_shown_twice():
     (None, "The pause started at 9:30 and lasted the whole morning.", (), "9:30"),
     # an -er verb or adverb is no noun: "together" lost to the nouns of the claim
     (None, "Have was sometimes because argument have culture high router war together.", (), "culture"),
+    # a conjunction is no term ("use the stub {{c1::whenever}} the service is requested")
+    (None, "This tells the test environment to use the serviceStub whenever MessageService is requested.", (),
+     "MessageService"),
 ])
 def test_cloze_skips_labels_clock_parts_and_er_verbs(html, plain, terms, hidden):
     text = cloze(_claim(plain, html, terms))

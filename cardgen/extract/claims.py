@@ -34,6 +34,7 @@ there these they this those through thus to too under until up upon us very via 
 where whether which while who whom whose why will with within without would yet you your yours
 yourself yourselves one two also many often even well way ways thing things something someone
 unlike cannot across among despite toward towards onto unless whereas although though since already
+whenever wherever whatever whoever whichever
 """.split())
 # a capitalised run that does not start the sentence: a name, a product, an acronym
 _NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
