@@ -196,3 +196,20 @@ def test_cloze_skips_labels_clock_parts_and_er_verbs(html, plain, terms, hidden)
 def test_a_claim_in_another_script_hides_one_of_its_words(plain, hidden):
     """Before, only [A-Za-z] words were candidates: such notes made no cloze at all."""
     assert cloze(_claim(plain)) == plain.replace(hidden, f"{{{{c1::{hidden}}}}}", 1)
+
+
+def test_sponsor_segments_and_pointer_sections_make_no_cards():
+    """An advert is nothing to study, and a "Sources" or "See also" section is links to follow
+    (real notes: 'Prismic - Sponsor', a 'Source' section of a video link and transcript.md)."""
+    body = ("## Prismic - Sponsor\n\nPrismic is a headless CMS that builds pages from components [00:01:30].\n\n"
+            "> [!info] Slices\n> Prismic's components, one per page section.\n\n"
+            "## Grid Layout\n\nSubgrid lets nested elements align to the parent grid lines [00:03:00].\n\n"
+            "## Source\n\n- [Video](https://www.youtube.com/watch?v=abcdefghijk)\n- [transcript.md](./transcript.md)\n\n"
+            "## See also\n\n[[volatility-risk-premium]] · [[gamma-exposure]]\n")
+    text = "---\ntitle: Syntax\nvideoId: abcdefghijk\n---\n" + body
+    cards = cards_of("syntax.md", text)
+    assert [(c.extractor, c.context) for c in cards] == [("headings", "Syntax › Grid Layout"),
+                                                         ("claims", "Syntax › Grid Layout")]
+    # the other cards keep the identities they had when the advert made cards too
+    unsponsored = cards_of("syntax.md", text.replace("Prismic - Sponsor", "Prismic"))
+    assert {c.key for c in cards} < {c.key for c in unsponsored}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import card_moments, context, heading_of, ranked, slug, study_answer
+from cardgen.extract.common import POINTERS, card_moments, context, heading_of, is_sponsored, ranked, slug, study_answer
 from cardgen.markup import escape, escape_recurring
 from cardgen.model import Callout, Card, Diagnostic, Note, Section
 
@@ -38,9 +38,6 @@ _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warn
 _TERM_WORDS = 6
 _ARTICLE = re.compile(r"^(the|a|an)\s+", re.I)
 _TOPIC = re.compile(r"\b(of|and|vs\.?|for|with|as|in|on|to|from|&)\b|'s\b", re.I)
-# pointers to other notes: the card asks for the connections
-_POINTERS = re.compile(
-    r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources)\s*:?$", re.I)
 
 
 def _about(note: Note, section: Section) -> str:
@@ -62,7 +59,7 @@ def concept(callout: Callout) -> str:
     that defines it, whatever the case, an article or a wikilink alias."""
     title = _title(callout)
     if (not title or _NOUN.get(callout.kind, "key point") not in ("key point", "note", "definition")
-            or _POINTERS.match(title) or _GENERIC.match(title) or _EXAMPLE.match(title) or title.endswith("?")
+            or POINTERS.match(title) or _GENERIC.match(title) or _EXAMPLE.match(title) or title.endswith("?")
             or not _is_term(title)):
         return ""
     term = callout.link.rsplit("/", 1)[-1] if callout.link else title
@@ -74,7 +71,7 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     title = _title(callout)
     if not title:
         return f"What {noun} is given about {_about(note, section)}?"
-    if _POINTERS.match(title):
+    if POINTERS.match(title):
         return f"{escape(title)}: which related topics does {_about(note, section)} point to?"
     generic = _GENERIC.match(title)
     if generic:
@@ -104,6 +101,8 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
                       for s, c in found])
     cards = []
     for (section, callout), anchor in zip(found, anchors, strict=True):
+        if is_sponsored(section):  # its anchor is still taken: the others' stay as they were
+            continue
         answer = study_answer(callout.blocks, options.answer_words)
         if not answer.plain:
             continue

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import context, heading_of, ranked, slug
+from cardgen.extract.common import context, heading_of, is_sponsored, ranked, slug
 from cardgen.markup import MATH_OR_CODE, escape
 from cardgen.model import Card, Diagnostic, Note, Sentence
 from cardgen.settings import HIDDEN_WORDS
@@ -308,6 +308,10 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
     cards = []
     for section in note.sections:
         if not section.claims:
+            continue
+        if is_sponsored(section):  # an advert: its claims' anchors are taken, so the others' stay
+            for _ in section.claims:
+                next_anchor()
             continue
         # what every claim of the section shares, made once for them
         shown = Breadcrumb(note.title, section.trail)

@@ -15,6 +15,16 @@ UNIT_WORDS = 60  # cut a single unit longer than this
 
 
 _NON_WORD = re.compile(r"[^\w]+")
+# a title or heading that points elsewhere ("See also", "Sources"): its content is links to follow
+POINTERS = re.compile(
+    r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources?|credits)\s*:?$", re.I)
+# a sponsor's segment ("Prismic - Sponsor", "Sponsored by Sentry"): an advert, not what is studied
+_SPONSOR = re.compile(r"\bsponsor(?:s|ed|ship)?\b", re.I)
+
+
+def is_sponsored(section: Section) -> bool:
+    """The section is a sponsor's segment, or part of one: it makes no card."""
+    return any(_SPONSOR.search(heading) for heading in section.trail)
 
 
 @functools.lru_cache(maxsize=4096)  # the same headings slugged for every card under them
