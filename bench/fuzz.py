@@ -38,6 +38,10 @@ FRAGMENTS = [
     "{{c1::x}}", "{{", "}}", "<script>", "<b>", "</div>", "<!--", "&amp;", "\u00e2\u20ac\u201c", "\ufeff", "\r\n", "\r",
     "\t", "\x00", "|", "| a | b |\n| --- | --- |\n", "\n* ", "\n1. ", "    ", "\n> ", "[x](javascript:alert(1))",
     "From: [[channel]] <br/>", "![[embed.png]]", "\\", "](", "[", "(", ")", ":", "::", "\n\n", "é", "🙂",
+    "%%", "%%note%%", "\n%%\n", "==", "==mark==", "[^1]", "\n[^1]: aside\n", "\n$$\nx\n$$ [00:01:00]\n", "$$ ",
+    "\\[00:01:00\\]", "**[00:02:00]**", "[00:00:00]-[00:01:03]", '\n<div class="admonition">\n', "<details>",
+    "<summary>", "<p>", "</p>", "<style>", "[[sources/kvzQJ3wFaZs|Talk 2]]", "\nTitle\n-----\n", "σ ", "Это ",
+    "## Sponsor\n",
 ]
 
 
