@@ -104,19 +104,35 @@ def _split(key: str) -> tuple[str, str]:
 
 
 def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[str, str]:
-    """New note key -> old note key, for notes whose file was renamed (most anchors carried over)."""
+    """New note key -> old note key, for notes whose file was renamed (most anchors carried over).
+
+    An old note goes to one new note at most: the likeliest, and of equals the one at its path
+    (a second ``lecture-1.md`` in another folder renames the first to ``physics/lecture-1``).
+    """
     new_by_note: dict[str, set[str]] = {}
+    new_path: dict[str, str] = {}
     for c in new:
-        new_by_note.setdefault(_split(c.key)[0], set()).add(_split(c.key)[1])
+        note, anchor = _split(c.key)
+        new_by_note.setdefault(note, set()).add(anchor)
+        new_path[note] = c.note
     old_by_note: dict[str, set[str]] = {}
-    for k in gone:
-        old_by_note.setdefault(_split(k)[0], set()).add(_split(k)[1])
-    mapping: dict[str, str] = {}
+    old_path: dict[str, str] = {}
+    for k, c in gone.items():
+        note, anchor = _split(k)
+        old_by_note.setdefault(note, set()).add(anchor)
+        old_path[note] = c.note
+    claimants: dict[str, list[tuple[float, bool, str]]] = {}
     for note, anchors in new_by_note.items():
         scores = sorted(((len(anchors & old) / max(len(anchors | old), 1), o) for o, old in old_by_note.items()),
                         reverse=True)
         if scores and scores[0][0] >= SIMILAR and (len(scores) == 1 or scores[1][0] < scores[0][0]):
-            mapping[note] = scores[0][1]
+            old_note = scores[0][1]
+            claimants.setdefault(old_note, []).append((scores[0][0], new_path[note] == old_path[old_note], note))
+    mapping: dict[str, str] = {}
+    for old_note, rivals in claimants.items():
+        rivals.sort(reverse=True)
+        if len(rivals) == 1 or rivals[0][:2] > rivals[1][:2]:  # tied rivals: neither is the renamed note
+            mapping[rivals[0][2]] = old_note
     return mapping
 
 
@@ -137,7 +153,7 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
     for c in orphans:
         note, rest = _split(c.key)
         old_key = f"{renamed[note]}#{rest}" if note in renamed else None
-        if old_key in gone:
+        if old_key in gone and old_key not in {p.old_key for p in pairs}:
             pairs.append(Reattachment(c.key, old_key, f"note renamed from {gone[old_key].note}"))
     taken_new = {p.new_key for p in pairs}
     taken_old = {p.old_key for p in pairs}

@@ -209,6 +209,13 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
         # atomic (a file replaced whole, or one SQLite transaction), so nothing is lost
         raise PackageError(f"could not write to {opts.out_dir} ({getattr(e, 'strerror', None) or e}); "
                            "the previous deck and state are unchanged") from None
+    except CardgenError:
+        raise
+    except Exception as e:  # a bug: one line for the user, never a traceback (a scheduled build logs it, and
+        # --watch keeps watching); every write is atomic, so the failed build left nothing half-written
+        raise CardgenError(f"cardgen failed ({type(e).__name__}: {e}): this is a bug, please report it with the "
+                           "notes that changed since the last build. The deck and build state are as the last "
+                           "good build left them") from e
 
 
 def _build_or_recover(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, stem: str,

@@ -113,3 +113,25 @@ def test_missing_notes_folder_is_a_clear_error(tmp_path):
     assert result.exit_code == 1
     assert "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bug_is_one_clear_line_not_a_traceback_and_the_last_deck_stands(vault, monkeypatch):
+    import cardgen.changes
+
+    vault.write("good.md", GOOD)
+    assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0
+    deck = vault.out / f"{vault.dir.name}.apkg"
+    before = deck.read_bytes()
+
+    def broken(self):
+        raise KeyError("lecture-1#headings#introduction")
+
+    monkeypatch.setattr(cardgen.changes.Planner, "finish", broken)
+    vault.write("other.md", GOOD.replace("Good note", "Other note"))
+    result = run(str(vault.dir), "--out", str(vault.out))
+    assert result.exit_code == 1
+    assert "cardgen failed (KeyError: 'lecture-1#headings#introduction'): this is a bug" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert deck.read_bytes() == before
+    monkeypatch.undo()
+    assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0  # and the next build carries on

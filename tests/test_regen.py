@@ -122,6 +122,22 @@ def test_renamed_note_keeps_every_identity(vault):
     assert all(r["why"] == "note renamed from sails.md" for r in report.reattached)
 
 
+def test_a_second_note_of_the_same_file_name_leaves_the_first_its_identities(vault):
+    """physics/lecture-1.md, then econ/lecture-1.md with the same headings: the first note's key
+    becomes physics/lecture-1 and its cards keep their GUIDs; the newcomer's cards are new. Before,
+    both notes claimed the first one's cards and the build failed with a traceback, every time."""
+    vault.write("physics/lecture-1.md", NOTE)
+    vault.build(T0)
+    before = {c["guid"] for c in vault.cards()}
+    econ = NOTE.replace("Solar sails", "Economics").replace("IKAROS", "The probe")
+    vault.write("econ/lecture-1.md", econ.replace("[!info] Radiation pressure", "[!info] Price pressure"))
+    report = vault.build(T0 + 100)
+    cards = vault.cards()
+    assert {c["guid"] for c in cards if "physics/lecture-1.md" in c["fields"]["Source"]} == before
+    assert not {c["guid"] for c in cards if "econ/lecture-1.md" in c["fields"]["Source"]} & before
+    assert report.changes["retired"] == 0 and len(cards) == 2 * len(before)
+
+
 def test_two_notes_never_steal_one_identity(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
