@@ -47,9 +47,11 @@ from cardgen.state import (
     index_cards,
     load_snapshot,
     open_store,
+    renamed_deck,
     save_snapshot,
     snapshot_holds,
     state_paths,
+    take_over_state,
 )
 
 if TYPE_CHECKING:
@@ -258,10 +260,18 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     from cardgen.extract import ExtractOptions
     from cardgen.ids import note_keys
     from cardgen.legacy import legacy_files, migrate_legacy
-    from cardgen.vault import Recipe, build_notes, few_collections
+    from cardgen.vault import Recipe, build_notes, current_hash, few_collections
 
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
     snapshot_path.unlink(missing_ok=True)  # from here on the snapshot would vouch for a deck being replaced
+    keys = note_keys(paths)
+    renamed = renamed_deck(opts.out_dir, stem, current_hash(opts.notes_dir, keys))
+    if renamed is not None:  # its cards keep their identities under the new name
+        take_over_state(opts.out_dir, state_root, renamed, stem)
+        report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, (
+            f"the top deck was renamed from '{renamed}': its cards keep their identities and reviews (Anki "
+            f"leaves cards in the decks they are in; move them there if you like); {renamed}.apkg is left as "
+            "it was")))
     store, damaged = open_store(state_root, stem, create_collection)
     try:
         store.conn.execute("BEGIN IMMEDIATE")
@@ -282,7 +292,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             if rel not in present:
                 planner.gone(rel)
         with few_collections():
-            built = build_notes(opts.notes_dir, paths, note_keys(paths), hashes, same,
+            built = build_notes(opts.notes_dir, paths, keys, hashes, same,
                                 Recipe(extractors, root, vault, opts.media, ExtractOptions(opts.answer_words,
                                        opts.hidden_words), opts.deck_template, opts.tags), opts.jobs)
             _collect(built, len(paths), store, planner, report, present, progress)

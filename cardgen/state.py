@@ -21,6 +21,7 @@ import operator
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -405,6 +406,40 @@ def load_snapshot(path: Path) -> Snapshot | None:
 
 def save_snapshot(snap: Snapshot, path: Path) -> None:
     write_atomic(path, orjson.dumps(snap))
+
+
+def renamed_deck(out_dir: Path, stem: str, note_hash: Callable[[str], str | None]) -> str | None:
+    """The deck whose state this vault's notes are, when ``stem`` has none: the top deck was renamed
+    (``--deck``, or the notes folder). Most of its notes are here, byte for byte (``note_hash`` of a
+    vault path: what the build state keeps of it, None when it is no note of the vault's); one such
+    deck, or none. Another vault built into the same folder shares no notes' bytes, whatever their names."""
+    db = state_paths(out_dir, stem)[0]
+    if db.exists() or not db.parent.is_dir():
+        return None
+    found = []
+    for other in sorted(db.parent.glob("*.state.db")):
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{other}?mode=ro", uri=True)) as conn:
+                notes = conn.execute("SELECT rel, hash FROM notes").fetchall()
+        except sqlite3.Error:  # damaged, or no state of ours: not the one
+            continue
+        if notes and sum(note_hash(rel) == h for rel, h in notes) * 2 >= len(notes):
+            found.append(other.name.removesuffix(".state.db"))
+    return found[0] if len(found) == 1 else None
+
+
+def take_over_state(out_dir: Path, into: Path, old: str, stem: str) -> None:
+    """Make deck ``old``'s state (in ``out_dir``) ``stem``'s, in ``into``: moved when they are one
+    folder, else copied (a dry run). The collection goes first: a crash in between leaves ``stem``
+    its collection and ``old`` its state, which the next build moves after it."""
+    if into != out_dir:
+        copy_state(out_dir, into, old)
+    old_paths, new_paths = state_paths(into, old), state_paths(into, stem)
+    for src, dst in reversed(list(zip(old_paths, new_paths, strict=True))):
+        if src.exists():
+            checkpoint()
+            os.replace(src, dst)
+    old_paths[0].with_suffix(".snapshot.json").unlink(missing_ok=True)
 
 
 def copy_state(out_dir: Path, into: Path, stem: str) -> None:

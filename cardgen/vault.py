@@ -10,7 +10,7 @@ import multiprocessing.pool
 import operator
 import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,23 @@ def decode_note(data: bytes, rel: str) -> str:
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b"\n") + 1
         raise NoteError(rel, line, f"not UTF-8 (byte 0x{data[e.start]:02x}); re-save the note as UTF-8") from None
+
+
+def note_hash(key: str, data: bytes) -> str:
+    """What the build state keeps of a note's bytes (and its key): unchanged, it is not read again."""
+    return hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
+
+
+def current_hash(notes_dir: Path, keys: dict[str, str]) -> Callable[[str], str | None]:
+    """``note_hash`` of the vault's note at a path, as it is now; None for no note or an unreadable one."""
+    def of(rel: str) -> str | None:
+        if rel not in keys:
+            return None
+        try:
+            return note_hash(keys[rel], (notes_dir / rel).read_bytes())
+        except OSError:
+            return None
+    return of
 
 
 def note_tags(note: Note) -> list[str]:
@@ -106,7 +123,7 @@ def build_note(notes_dir: Path, rel: str, key: str, known_hash: str | None, reci
     try:
         checkpoint()
         data = read_note_bytes(notes_dir / rel, rel)
-        result.hash = hashlib.sha1(key.encode() + b"\0" + data).hexdigest()
+        result.hash = note_hash(key, data)
         if result.hash == known_hash:
             result.ok = result.cached = True
             return result

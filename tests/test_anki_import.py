@@ -538,3 +538,29 @@ def test_source_field_points_at_the_card_line(tmp_path: Path, col) -> None:
         if not ok:
             wrong.append(f"{row.fields['Source']} -> {line!r} for {plain(row.fields.get('Front') or row.fields['Text'])!r}")
     assert not wrong, "Source points at the wrong line:\n" + "\n".join(wrong)
+
+
+def test_renaming_the_notes_folder_keeps_every_card_and_review(tmp_path: Path, small_vault: Path, col) -> None:
+    """The top deck is the folder's name, and it namespaces GUIDs: before, renaming the folder (or
+    --deck) gave every card a new GUID, and Anki imported the whole deck again beside the studied one."""
+    out = tmp_path / "out"
+    v1 = build(small_vault, out, T0)
+    import_apkg(col, v1.output)
+    studied = study(col, "biology", [3, 3, 4])
+    reviews, nids = revlog_count(col), set(col.find_notes(""))
+
+    renamed = small_vault.rename(small_vault.with_name("life-science"))
+    v2 = build(renamed, out, T0 + 100)
+    assert any("renamed from 'biology'" in d.message for d in v2.warnings)
+    log = import_apkg(col, v2.output)
+    assert log_counts(log)["new"] == 0 and log_counts(log)["updated"] == len(nids)
+    assert set(col.find_notes("")) == nids and duplicate_guids(col) == 0
+    assert revlog_count(col) == reviews and all(col.get_card(cid).reps > 0 for cid in studied)
+    assert (out / "biology.apkg").is_file()  # the old deck file is left as it was
+
+    # another vault whose notes share the file names but not their text is a deck of its own
+    other = write_vault(tmp_path / "chemistry", {"photosynthesis.md": PHOTOSYNTHESIS.replace("stroma", "matrix"),
+                                                 "geology/plate-tectonics.md": PLATES.replace("plates", "slabs")})
+    v3 = build(other, out, T0 + 200)
+    assert not any("renamed from" in d.message for d in v3.warnings)
+    assert (out / ".cardgen" / "life-science.state.db").is_file()
