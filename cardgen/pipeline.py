@@ -260,6 +260,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     from cardgen.extract import ExtractOptions
     from cardgen.ids import note_keys
     from cardgen.legacy import legacy_files, migrate_legacy
+    from cardgen.recover import recover_from_deck
     from cardgen.vault import Recipe, build_notes, current_hash, few_collections
 
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
@@ -275,12 +276,21 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     store, damaged = open_store(state_root, stem, create_collection)
     try:
         store.conn.execute("BEGIN IMMEDIATE")
+        recovered = (not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000)
+                     and out.exists() and recover_from_deck(store, out))
         if damaged:
-            report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, damaged))
-        elif not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists():
+            report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, damaged + (
+                "; every card's identity was taken back from the deck" if recovered else "")))
+        elif recovered:
             report.diagnostics.append(Diagnostic(str(out), 1, (
-                "no build state next to the deck; rebuilt everything (cards keep their identities, but edits "
-                "made in Anki may be overwritten once)")))
+                "no build state next to the deck; every card's identity was taken back from the deck itself, "
+                "so nothing comes back as a duplicate (edits made in Anki may be overwritten once)")))
+        elif not store.has_cards() and out.exists():
+            report.diagnostics.append(Diagnostic(str(out), 1, (
+                "no build state next to the deck, and the deck is from a cardgen that did not keep identities in "
+                "it; rebuilt everything (cards keep their identities, except those re-attached in an earlier build, "
+                "after a rename or rewording, which come back as new cards)")))
+        filled = store.keep_keys_in_collection()
         records = store.notes()
         hashes = {rel: r.hash for rel, r in records.items()} if store.get("config") == config else {}
         # a note whose size and time are those the last build saw is not even read again
@@ -298,7 +308,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             _collect(built, len(paths), store, planner, report, present, progress)
             changes = planner.finish()
         _report_changes(report, changes, planner)
-        dirty = planner.dirty
+        dirty = planner.dirty or filled
         if store.get("templates") != templates_hash:
             store.put("templates_mod", max(now, store.get("templates_mod", 0) + 1))
         decks = store.decks()

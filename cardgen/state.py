@@ -212,6 +212,17 @@ class Store:
         for name in ("cards_by_key", "cards_by_guid"):
             self.conn.execute(f"DROP INDEX {name}")
 
+    def keep_keys_in_collection(self) -> bool:
+        """Once per state: every Anki note of the kept collection carries its card's key and note, as
+        ``put_notes`` writes them since (a deck built before did not); True when any note changed."""
+        if self.get("keys_in_deck"):
+            return False
+        changed = self.conn.execute(
+            "UPDATE pkg.notes SET data = (SELECT key || char(31) || note FROM cards WHERE cards.nid = pkg.notes.id) "
+            "WHERE data = '' AND id IN (SELECT nid FROM cards)").rowcount
+        self.put("keys_in_deck", 1)
+        return changed > 0
+
     def save_cards(self, cards: list[StoredCard]) -> None:
         self.conn.executemany("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", map(_row, cards))
 

@@ -564,3 +564,26 @@ def test_renaming_the_notes_folder_keeps_every_card_and_review(tmp_path: Path, s
     v3 = build(other, out, T0 + 200)
     assert not any("renamed from" in d.message for d in v3.warnings)
     assert (out / ".cardgen" / "life-science.state.db").is_file()
+
+
+def test_a_lost_build_state_brings_no_duplicate_back(tmp_path: Path, small_vault: Path, col) -> None:
+    """A card re-attached once (here: its note renamed) has a GUID its key no longer gives. Before,
+    losing the state (a CI cache miss) made Anki import those cards again beside the studied ones."""
+    out = tmp_path / "out"
+    import_apkg(col, build(small_vault, out, T0).output)
+    (small_vault / "photosynthesis.md").rename(small_vault / "light-reactions.md")
+    v2 = build(small_vault, out, T0 + 100)
+    assert v2.reattached
+    import_apkg(col, v2.output)
+    studied = study(col, "biology", [3, 4, 3])
+    reviews, nids = revlog_count(col), set(col.find_notes(""))
+
+    import shutil
+    shutil.rmtree(out / ".cardgen")
+    v3 = build(small_vault, out, T0 + 200)
+    assert any("taken back from the deck itself" in d.message for d in v3.warnings)
+    assert v3.changes["new"] == 0 and v3.changes["retired"] == 0
+    log = import_apkg(col, v3.output)
+    assert log_counts(log)["new"] == 0
+    assert set(col.find_notes("")) == nids and duplicate_guids(col) == 0
+    assert revlog_count(col) == reviews and all(col.get_card(cid).reps > 0 for cid in studied)

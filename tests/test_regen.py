@@ -435,3 +435,23 @@ def test_a_first_build_indexes_its_cards_after_it_commits_and_a_crash_in_between
     assert _card_indexes(db) == {"cards_by_key", "cards_by_guid"}
     after = {c["guid"]: c for c in vault.cards()}
     assert all(c["guid"] in after for c in first)  # every card kept its identity
+
+
+def test_a_deck_built_before_keys_were_kept_in_it_gets_them_once(vault):
+    """A state from before this version: its collection's notes carry no keys. The next build writes
+    them in once, so that from then on the deck alone can give every identity back."""
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    with contextlib.closing(sqlite3.connect(vault.out / ".cardgen" / "notes.state.db")) as db:
+        db.execute("ATTACH ? AS pkg", (str(vault.out / ".cardgen" / "notes.anki2"),))
+        db.execute("UPDATE pkg.notes SET data = ''")
+        db.execute("DELETE FROM meta WHERE name = 'keys_in_deck'")
+        db.commit()
+    from cardgen.recover import deck_cards
+    assert deck_cards(vault.out / "notes.apkg")  # the deck as built holds the keys
+    vault.write("other.md", NOTE.replace("Solar sails", "Other sails"))  # any change: a real build
+    vault.build(T0 + 100)
+    with contextlib.closing(sqlite3.connect(vault.out / ".cardgen" / "notes.anki2")) as db:
+        assert db.execute("SELECT count(*) FROM notes WHERE data = ''").fetchone()[0] == 0
+    keys = {c.key: c.guid for c in deck_cards(vault.out / "notes.apkg")}
+    assert keys and set(keys.values()) == {c["guid"] for c in vault.cards()}

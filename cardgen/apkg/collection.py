@@ -55,9 +55,12 @@ def write_col(conn: sqlite3.Connection, templates: dict[str, str], decks: list[s
 def put_notes(conn: sqlite3.Connection, cards: list[StoredCard]) -> None:
     """Insert or replace the Anki note and card of each of ``cards`` (at its ``nid``)."""
     # the same for every note and card are literals: binding fewer parameters is measurably cheaper
-    conn.executemany("INSERT OR REPLACE INTO pkg.notes VALUES(?,?,?,?,-1,?,?,?,0,0,'')",  # usn -1, csum, flags, data
+    # usn -1, csum, flags; and in data, which Anki does not import, the card's key and note: the deck
+    # alone then tells each card's identity, should the build state be lost (cardgen.recover)
+    conn.executemany("INSERT OR REPLACE INTO pkg.notes VALUES(?,?,?,?,-1,?,?,?,0,0,?)",
                      [(c.nid, c.guid, CLOZE_MODEL_ID if c.kind == "cloze" else BASIC_MODEL_ID, c.mod,
-                       " " + " ".join(c.tags) + " ", "\x1f".join(c.fields), c.fields[0]) for c in cards])
+                       " " + " ".join(c.tags) + " ", "\x1f".join(c.fields), c.fields[0], f"{c.key}\x1f{c.note}")
+                      for c in cards])
     conn.executemany("INSERT OR REPLACE INTO pkg.cards VALUES(?,?,?,0,?,-1,"  # id, nid, did, ord, mod, usn
                      "0,0,0,"  # type, queue, due: new
                      "0,0,0,0,0,0,0,0,'')",  # ivl, factor, reps, lapses, left, odue, odid, flags, data

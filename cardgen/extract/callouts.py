@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import POINTERS, card_moments, context, heading_of, is_sponsored, ranked, slug, study_answer
+from cardgen.extract.common import (
+    card_moments,
+    context,
+    heading_of,
+    is_pointer,
+    is_sponsored,
+    ranked,
+    slug,
+    study_answer,
+)
 from cardgen.markup import escape, escape_recurring
 from cardgen.model import Callout, Card, Diagnostic, Note, Section
 
@@ -59,7 +68,7 @@ def concept(callout: Callout) -> str:
     that defines it, whatever the case, an article or a wikilink alias."""
     title = _title(callout)
     if (not title or _NOUN.get(callout.kind, "key point") not in ("key point", "note", "definition")
-            or POINTERS.match(title) or _GENERIC.match(title) or _EXAMPLE.match(title) or title.endswith("?")
+            or is_pointer(title) or _GENERIC.match(title) or _EXAMPLE.match(title) or title.endswith("?")
             or not _is_term(title)):
         return ""
     term = callout.link.rsplit("/", 1)[-1] if callout.link else title
@@ -71,7 +80,7 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     title = _title(callout)
     if not title:
         return f"What {noun} is given about {_about(note, section)}?"
-    if POINTERS.match(title):
+    if is_pointer(title):
         return f"{escape(title)}: which related topics does {_about(note, section)} point to?"
     generic = _GENERIC.match(title)
     if generic:

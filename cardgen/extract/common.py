@@ -16,15 +16,21 @@ UNIT_WORDS = 60  # cut a single unit longer than this
 
 _NON_WORD = re.compile(r"[^\w]+")
 # a title or heading that points elsewhere ("See also", "Sources"): its content is links to follow
-POINTERS = re.compile(
+_POINTERS = re.compile(
     r"^(further reading|references|resources|related( notes| topics)?|see also|links|sources?|credits)\s*:?$", re.I)
+_POINTER_CHARS = 17  # none is longer ("further reading:"): a longer title is no pointer, with no regex
 # a sponsor's segment ("Prismic - Sponsor", "Sponsored by Sentry"): an advert, not what is studied
 _SPONSOR = re.compile(r"\bsponsor(?:s|ed|ship)?\b", re.I)
 
 
+def is_pointer(title: str) -> bool:
+    return len(title) <= _POINTER_CHARS and _POINTERS.match(title) is not None
+
+
 def is_sponsored(section: Section) -> bool:
     """The section is a sponsor's segment, or part of one: it makes no card."""
-    return any(_SPONSOR.search(heading) for heading in section.trail)
+    # a substring test first: it is asked of every section by every extractor, and most say no
+    return any(("ponsor" in heading or "PONSOR" in heading) and _SPONSOR.search(heading) for heading in section.trail)
 
 
 @functools.lru_cache(maxsize=4096)  # the same headings slugged for every card under them

@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import POINTERS, card_moments, context, heading_of, is_sponsored, ranked, slug, study_answer
+from cardgen.extract.common import (
+    card_moments,
+    context,
+    heading_of,
+    is_pointer,
+    is_sponsored,
+    ranked,
+    slug,
+    study_answer,
+)
 from cardgen.markup import escape, escape_recurring, text_of
 from cardgen.model import Card, Diagnostic, Moment, Note, Section
 
@@ -54,7 +63,7 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
     anchors = ranked(["/".join(map(slug, s.trail)) for s in sections])
     cards = []
     for section, anchor in zip(sections, anchors, strict=True):
-        if is_sponsored(section) or POINTERS.match(heading_of(section)):  # an advert; links or files to follow
+        if is_sponsored(section) or is_pointer(heading_of(section)):  # an advert; links or files to follow
             continue
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
                               options.answer_words)

@@ -247,6 +247,12 @@ def _ends_sentence(raw: str) -> bool:
     return raw.rstrip().rstrip(_CLOSING).endswith((".", "!", "?"))
 
 
+def _opens(text: str) -> bool:
+    """``text`` may open a sentence (``_OPENER``); asked of the word after most full stops, which has a capital."""
+    first = text[:1]
+    return first.isupper() or first.isdigit() or (first != "" and _OPENS.match(text) is not None)
+
+
 def _first_plain(tok: Token) -> str:
     if tok["type"] == "text":
         return tok["raw"]
@@ -291,7 +297,7 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             # punctuation between stamps (", ") keeps the sentence ended
             ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
             if (ended and i < last and raw[-1:].isspace() and tokens[i + 1]["type"] not in ("stamp", "softbreak")
-                    and _OPENS.match(_first_plain(tokens[i + 1]))):
+                    and _opens(_first_plain(tokens[i + 1]))):
                 current = []
                 sentences.append((current, lines))
                 ended = False
@@ -301,7 +307,7 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             if not current:  # nothing in the sentence yet (a block's tag began it): it starts on this line
                 sentences[-1] = (current, lines)
                 continue
-            if kind == "linebreak" or (ended and i < last and _OPENS.match(_first_plain(tokens[i + 1]).lstrip())):
+            if kind == "linebreak" or (ended and i < last and _opens(_first_plain(tokens[i + 1]).lstrip())):
                 current = []
                 sentences.append((current, lines))
                 ended = False
