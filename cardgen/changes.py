@@ -17,7 +17,7 @@ from cardgen.apkg.collection import drop_note, put_notes
 from cardgen.apkg.models import STATUS_FIELD
 from cardgen.concepts import merged_definition
 from cardgen.faults import checkpoint
-from cardgen.ids import Reattachment, card_guid, concept_key, reattach
+from cardgen.ids import Reattachment, card_guid, concept_key, ranked_keys, reattach, settle_ranks
 from cardgen.markup import escape
 from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
 from cardgen.state import NoteRecord, Previous, Store, StoredCard, previous_of
@@ -68,6 +68,17 @@ class Planner:
         self.per_note: dict[str, dict[str, int]] = {}  # note -> kind of change -> cards
         self._touched: set[str] = set()  # terms whose definitions changed
         self._defined: set[str] = set()  # terms the notes of this build define
+
+    def settle(self, rel: str, cards: list[StoredCard]) -> None:
+        """Cards of the note told apart by their rank take the keys of the earlier cards they are
+        (``settle_ranks``): reordered, they keep their identities, each with its own text and reviews."""
+        record = self.records.get(rel)
+        if not self._track or record is None or not (ranked_keys(record.keys) or ranked_keys([c.key for c in cards])):
+            return
+        earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(record.keys).items() if p.retired is None}
+        if settle_ranks(cards, earlier):
+            for card in cards:
+                card.guid = card_guid(self.namespace, card.key)
 
     def previous(self, cards: list[StoredCard]) -> dict[str, Previous]:
         return self.store.previous([c.key for c in cards]) if self._track else {}

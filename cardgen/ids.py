@@ -98,6 +98,50 @@ def _similarity(a: StoredCard, b: StoredCard) -> float:
     return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
 
 
+_RANK = re.compile(r"~\d+$")
+
+
+def ranked_keys(keys: list[str]) -> bool:
+    """Whether any of ``keys`` has a rank (``a~2``): cards that share an anchor, told apart by order."""
+    return any("~" in k for k in keys)
+
+
+def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dict[str, str]:
+    """Give cards that share an anchor the keys of the earlier cards they are.
+
+    Such cards (two callouts titled "Key takeaways", two claims at one moment) are told apart by
+    their rank in the note (``a``, ``a~2``): reordered, they would swap identities, each Anki note,
+    reviews and all, taking the other's text. Within each group, a card takes the key of the earlier
+    card it most resembles (``SIMILAR`` or more); the others take the group's keys left, in order.
+    Returns the keys changed, old -> new.
+    """
+    groups: dict[str, list[StoredCard]] = {}
+    for card in cards:
+        groups.setdefault(_RANK.sub("", card.key), []).append(card)
+    before: dict[str, list[str]] = {}
+    for key in earlier:
+        before.setdefault(_RANK.sub("", key), []).append(key)
+    changed: dict[str, str] = {}
+    for base, members in groups.items():
+        old = before.get(base, [])
+        if not old or (len(members) < 2 and len(old) < 2):
+            continue
+        pairs = sorted(((_similarity(c, earlier[k]), -i, k) for i, c in enumerate(members) for k in old), reverse=True)
+        given: dict[int, str] = {}
+        for score, negative_i, key in pairs:
+            if score >= SIMILAR and -negative_i not in given and key not in given.values():
+                given[-negative_i] = key
+        spare = iter([k for k in [c.key for c in members] + [f"{base}~{n}" for n in range(len(members) + 1,
+                                                                                         len(members) + len(old) + 2)]
+                      if k not in given.values()])
+        for i, card in enumerate(members):
+            key = given[i] if i in given else next(spare)
+            if key != card.key:
+                changed[card.key] = key
+                card.key = key
+    return changed
+
+
 def _split(key: str) -> tuple[str, str]:
     note, _, rest = key.partition("#")
     return note, rest

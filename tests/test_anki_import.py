@@ -587,3 +587,48 @@ def test_a_lost_build_state_brings_no_duplicate_back(tmp_path: Path, small_vault
     assert log_counts(log)["new"] == 0
     assert set(col.find_notes("")) == nids and duplicate_guids(col) == 0
     assert revlog_count(col) == reviews and all(col.get_card(cid).reps > 0 for cid in studied)
+
+
+RANKED = """
+---
+title: Kitchen chemistry
+videoId: dQw4w9WgXcQ
+---
+
+## Browning
+
+> [!summary] Key takeaways
+> Browning needs dry heat above 140 degrees, so pat the meat dry first.
+
+Sugars and amino acids react at the surface of the meat when it browns [00:01:05].
+Baking soda raises the pH and speeds the browning up a great deal [00:01:05].
+
+## Emulsions
+
+> [!summary] Key takeaways
+> Add oil slowly while whisking, so that the droplets stay small and apart.
+"""
+
+
+def test_cards_told_apart_by_order_keep_their_reviews_when_reordered(tmp_path: Path, col) -> None:
+    """Two callouts with one title, two claims at one moment: their keys differ by rank (a, a~2). Before,
+    swapping the sections or putting a third claim first moved each review history onto the other's text."""
+    vault = write_vault(tmp_path / "kitchen", {"chem.md": RANKED})
+    out = tmp_path / "out"
+    import_apkg(col, build(vault, out, T0).output)
+    for _ in range(col.note_count()):
+        study(col, "kitchen", [3])
+    text_of_card = {c.id: plain(col.get_note(c.nid).fields[0]) for c in
+                    (col.get_card(cid) for cid in col.find_cards(""))}
+
+    text = RANKED.split("## Browning")
+    browning, emulsions = ("## Browning" + text[1]).split("## Emulsions")
+    third = "Louis Maillard described the reaction in 1912 at a lab in Nancy [00:01:05].\n"
+    swapped = text[0] + "## Emulsions" + emulsions + "\n" + browning.replace("\n\nSugars", "\n\n" + third + "Sugars")
+    write_vault(vault, {"chem.md": swapped})
+    log = import_apkg(col, build(vault, out, T0 + 100).output)
+    assert log_counts(log)["new"] == 1 and duplicate_guids(col) == 0  # only the new claim is new
+    for cid, before in text_of_card.items():
+        after = plain(col.get_note(col.get_card(cid).nid).fields[0])
+        assert after == before, (before, after)  # each studied card kept its own question
+        assert col.get_card(cid).reps == 1

@@ -84,6 +84,17 @@ def test_generic_callout_title_asks_about_its_section():
     assert card.back.startswith("<p>Sails trade thrust for endurance")
 
 
+@pytest.mark.parametrize("title,question", [
+    ("Key takeaways", "What are the key takeaways about <b>Browning</b> in “K”?"),
+    ("Notes", "What are the notes about <b>Browning</b> in “K”?"),
+    ("Summary", "What is the summary about <b>Browning</b> in “K”?"),
+])
+def test_a_generic_plural_title_asks_what_are(title, question):
+    text = f"---\ntitle: K\nvideoId: abcdefghijk\n---\n## Browning\n\n> [!summary] {title}\n> Dry heat browns meat.\n"
+    [card] = [c for c in cards_of("k.md", text) if c.extractor == "callouts"]
+    assert card.front == question
+
+
 def test_plain_quote_with_stamp_is_a_claim_not_a_callout():
     cards = cards_of("callout-kinds.md")
     quote = [c for c in cards if c.extractor == "claims"]

@@ -85,7 +85,8 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     generic = _GENERIC.match(title)
     if generic:
         word = generic.group(1).lower()
-        return f"What is the {word} about {_about(note, section)}?"
+        verb = "are" if word.endswith("s") and not word.endswith("ss") else "is"  # "Key takeaways", "Notes"
+        return f"What {verb} the {word} about {_about(note, section)}?"
     example = _EXAMPLE.match(title)
     if example:
         return f"Work through <b>{escape(title)}</b>"
