@@ -78,7 +78,8 @@ def _without_suffix(path: str) -> str:
 # is now gone, the new card takes over its GUID, so Anki updates it instead of adding a twin.
 
 SIMILAR = 0.5  # word overlap (Jaccard) above which two versions of a card are the same card
-DRIFT = 5  # seconds a claim's moment may move and still be the same claim
+DRIFT = 5  # seconds a claim's moment may move and still be the same claim, reworded
+SAME_WORDS = 0.9  # word overlap at which a claim is the same claim, however far its moment moved
 _TAGS = re.compile(r"<[^>]*>|\{\{c\d+::|\}\}|&[#\w]+;")
 
 
@@ -213,9 +214,11 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
             if not same_note and (old.video is None or old.video != c.video):
                 continue
             drifted = old.moments and c.moments and abs(old.moments[0] - c.moments[0]) <= DRIFT
-            if c.extractor == "claims" and not drifted:
-                continue
             score = _similarity(c, old)
+            # a claim is its moment: moved further, it is the same claim only in (nearly) the same words,
+            # a stamp corrected by hand
+            if c.extractor == "claims" and not drifted and score < SAME_WORDS:
+                continue
             if score >= SIMILAR:
                 candidates.append((score, c.key, k))
     conflicts: list[tuple[str, str]] = []

@@ -111,6 +111,21 @@ def test_claim_whose_stamp_drifted_keeps_its_identity(vault):
     assert [r["was"] for r in report.reattached] == ["sails#claims#t245"]
 
 
+def test_a_claim_whose_stamp_was_corrected_by_minutes_keeps_its_identity_if_its_words_did_not_change(vault):
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    old = guid_of(vault, "IKAROS first proved", "cloze")
+    path.write_text(path.read_text().replace('data-t="00:04:05">[00:04:05]', 'data-t="00:04:50">[00:04:50]'))
+    report = vault.build(T0 + 100)
+    assert guid_of(vault, "IKAROS first proved", "cloze") == old
+    assert [r["was"] for r in report.reattached] == ["sails#claims#t245"] and report.changes["retired"] == 0
+    # reworded as well as moved that far, it is another claim: the old one retires
+    path.write_text(path.read_text().replace("The Japanese probe IKAROS first proved", "Solar sailing in deep space")
+                    .replace('data-t="00:04:50">[00:04:50]', 'data-t="00:06:00">[00:06:00]'))
+    report = vault.build(T0 + 200)
+    assert report.changes["retired"] == 1
+
+
 def test_renamed_note_keeps_every_identity(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
