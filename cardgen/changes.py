@@ -57,6 +57,7 @@ class Planner:
         self.changes = Changes()
         self.dirty = False  # the collection changed
         self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
+        self._pruned = store.has_pruned()  # (even when every card was pruned)
         self.index_after = not self._track  # the state's cards get their indexes after the build commits
         if self.index_after:
             store.index_later()
@@ -253,7 +254,7 @@ class Planner:
             self.changes.retired.append((key, card.note))
             self._count(card.note, "retired", 1)
         for old in self.store.retired_before(self.now - self.retire_days * 86400):
-            self.store.drop_card(old.nid)
+            self.store.prune_card(old)
             drop_note(self.store.conn, old.nid)
             self.dirty = True
             self.changes.pruned.append(old.key)
@@ -293,6 +294,8 @@ class Planner:
     def _free_guid(self, card: StoredCard) -> str:
         """The key's GUID (the workers computed it), unless a re-attached or retired card already carries it."""
         guid, n = card.guid or card_guid(self.namespace, card.key), 1
+        if self._pruned:  # a card pruned long ago comes back as the Anki note it was (its GUID may be inherited)
+            guid = self.store.pruned_guid(card.key) or guid
         while self._track and self.store.guid_taken(guid):
             n += 1
             guid = card_guid(self.namespace, f"{card.key}~{n}")

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS cards(
     nid INTEGER PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS retired_cards ON cards(retired) WHERE retired IS NOT NULL;
 """ + _CARD_INDEXES + """
+CREATE TABLE IF NOT EXISTS pruned(key TEXT PRIMARY KEY, guid TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS definitions(
     term TEXT NOT NULL, note TEXT NOT NULL, pos INTEGER NOT NULL, card BLOB NOT NULL,
     UNIQUE(term, note, pos));
@@ -225,6 +226,22 @@ class Store:
 
     def save_cards(self, cards: list[StoredCard]) -> None:
         self.conn.executemany("INSERT OR REPLACE INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", map(_row, cards))
+
+    def prune_card(self, card: Previous) -> None:
+        """Drop a card retired long enough, remembering its GUID: should its source come back, it
+        comes back as that Anki note, even when its GUID is not its key's (it was re-attached)."""
+        self.drop_card(card.nid)
+        self.conn.execute("INSERT OR REPLACE INTO pruned VALUES(?,?)", (card.key, card.guid))
+
+    def has_pruned(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM pruned LIMIT 1").fetchone() is not None
+
+    def pruned_guid(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT guid FROM pruned WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.conn.execute("DELETE FROM pruned WHERE key=?", (key,))
+        return str(row[0])
 
     def drop_card(self, nid: int) -> None:
         self.conn.execute("DELETE FROM cards WHERE nid=?", (nid,))

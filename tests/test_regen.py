@@ -168,6 +168,23 @@ def test_two_notes_never_steal_one_identity(vault):
     assert old in guids  # the old card is still there, retired, not given to either newcomer
 
 
+def test_a_reattached_card_pruned_then_restored_comes_back_as_the_same_anki_note(vault):
+    """Its GUID is not its key's: before, restoring its source after the card was pruned gave it the
+    key's GUID, and Anki imported a duplicate beside the retired, studied note (identity audit)."""
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    path.write_text(NOTE.replace("## Photon Pressure", "## Pressure of Photons"))  # the heading card is re-attached
+    assert vault.build(T0 + 100).reattached
+    studied = guid_of(vault, "key points about <b>Pressure of Photons", "basic")
+    text = path.read_text()
+    path.unlink()
+    vault.build(T0 + 200)  # retired
+    assert vault.build(T0 + 200 + 61 * 86400).changes["pruned"] == 5
+    path.write_text(text)
+    report = vault.build(T0 + 300 + 61 * 86400)
+    assert guid_of(vault, "key points about <b>Pressure of Photons", "basic") == studied and report.changes["new"] == 5
+
+
 def test_removed_source_is_retired_then_pruned(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
