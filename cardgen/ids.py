@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cardgen.state import StoredCard
@@ -99,7 +100,7 @@ def _similarity(a: StoredCard, b: StoredCard) -> float:
     return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
 
 
-_RANK = re.compile(r"~\d+$")
+_RANK = re.compile(r"~\d+(?=(@[\w-]+)?$)")  # a claim citing another video ends in @<its id>, after the rank
 
 
 def ranked_keys(keys: list[str]) -> bool:
@@ -107,13 +108,20 @@ def ranked_keys(keys: list[str]) -> bool:
     return any("~" in k for k in keys)
 
 
-def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dict[str, str]:
+def _with_rank(base: str, n: int) -> str:
+    stem, at, video = base.rpartition("@") if "@" in base.rpartition("#")[2] else (base, "", "")
+    return f"{stem}~{n}{at}{video}" if n > 1 else base
+
+
+def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: Callable[[str], bool]
+                 ) -> dict[str, str]:
     """Give cards that share an anchor the keys of the earlier cards they are.
 
     Such cards (two callouts titled "Key takeaways", two claims at one moment) are told apart by
     their rank in the note (``a``, ``a~2``): reordered, they would swap identities, each Anki note,
     reviews and all, taking the other's text. Within each group, a card takes the key of the earlier
-    card it most resembles (``SIMILAR`` or more); the others take the group's keys left, in order.
+    card it most resembles (``SIMILAR`` or more); the others take the group's first keys left that
+    ``held`` does not refuse (a retired or pruned card's: its Anki note is another card's).
     Returns the keys changed, old -> new.
     """
     groups: dict[str, list[StoredCard]] = {}
@@ -125,16 +133,16 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dic
     changed: dict[str, str] = {}
     for base, members in groups.items():
         old = before.get(base, [])
-        if not old or (len(members) < 2 and len(old) < 2):
+        if not old or (len(members) == 1 and [members[0].key] == old):
             continue
         pairs = sorted(((_similarity(c, earlier[k]), -i, k) for i, c in enumerate(members) for k in old), reverse=True)
         given: dict[int, str] = {}
         for score, negative_i, key in pairs:
             if score >= SIMILAR and -negative_i not in given and key not in given.values():
                 given[-negative_i] = key
-        spare = iter([k for k in [c.key for c in members] + [f"{base}~{n}" for n in range(len(members) + 1,
-                                                                                         len(members) + len(old) + 2)]
-                      if k not in given.values()])
+        taken = set(given.values())
+        spare = (k for k in map(functools.partial(_with_rank, base), itertools.count(1))
+                 if k not in taken and (k in earlier or not held(k)))
         for i, card in enumerate(members):
             key = given[i] if i in given else next(spare)
             if key != card.key:
@@ -198,7 +206,7 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
     for c in orphans:
         note, rest = _split(c.key)
         old_key = f"{renamed[note]}#{rest}" if note in renamed else None
-        if old_key in gone and old_key not in {p.old_key for p in pairs}:
+        if old_key in gone:
             pairs.append(Reattachment(c.key, old_key, f"note renamed from {gone[old_key].note}"))
     taken_new = {p.new_key for p in pairs}
     taken_old = {p.old_key for p in pairs}

@@ -233,6 +233,11 @@ class Store:
         self.drop_card(card.nid)
         self.conn.execute("INSERT OR REPLACE INTO pruned VALUES(?,?)", (card.key, card.guid))
 
+    def held_elsewhere(self, key: str) -> bool:
+        """A retired or pruned card had ``key``: its Anki note (and reviews) are that card's."""
+        return self.conn.execute("SELECT 1 FROM cards WHERE key=? AND retired IS NOT NULL UNION ALL "
+                                 "SELECT 1 FROM pruned WHERE key=?", (key, key)).fetchone() is not None
+
     def has_pruned(self) -> bool:
         return self.conn.execute("SELECT 1 FROM pruned LIMIT 1").fetchone() is not None
 

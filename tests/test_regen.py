@@ -487,3 +487,41 @@ def test_a_deck_built_before_keys_were_kept_in_it_gets_them_once(vault):
         assert db.execute("SELECT count(*) FROM notes WHERE data = ''").fetchone()[0] == 0
     keys = {c.key: c.guid for c in deck_cards(vault.out / "notes.apkg")}
     assert keys and set(keys.values()) == {c["guid"] for c in vault.cards()}
+
+
+TWO_TAKEAWAYS = """
+---
+title: Kitchen
+videoId: Sa1LpRz0-Qk
+---
+
+## Browning
+
+> [!summary] Key takeaways
+> Browning needs dry heat above 140 degrees, so pat the meat dry first.
+
+## Emulsions
+
+> [!summary] Key takeaways
+> Add oil slowly while whisking, so that the droplets stay small and apart.
+"""
+
+
+def test_a_card_told_apart_by_rank_never_takes_a_retired_siblings_note(vault):
+    """Delete the first of two same-titled callouts: the second keeps its note, the first retires;
+    and no later build moves the second onto the first's retired note (its GUID, its reviews)."""
+    path = vault.write("k.md", TWO_TAKEAWAYS)
+    vault.build(T0)
+    second = guid_of(vault, "takeaways about <b>Emulsions", "basic")
+    first = guid_of(vault, "takeaways about <b>Browning", "basic")
+    path.write_text(path.read_text().split("## Browning")[0] + "## Emulsions" + TWO_TAKEAWAYS.split("## Emulsions")[1])
+    assert vault.build(T0 + 100).changes["retired"] == 2  # the callout and its section's heading card
+    for n, extra in enumerate(["\nAn edit elsewhere.\n", "\nAnother edit.\n"]):
+        path.write_text(path.read_text() + extra)
+        vault.build(T0 + 200 + 100 * n)
+        assert guid_of(vault, "takeaways about <b>Emulsions", "basic") == second
+    # a new callout of that title takes a key of its own, not the retired one's
+    path.write_text(path.read_text() + "\n## Sauces\n\n> [!summary] Key takeaways\n> Reduce the stock by half.\n")
+    vault.build(T0 + 500)
+    assert guid_of(vault, "takeaways about <b>Sauces", "basic") not in (first, second)
+    assert guid_of(vault, "takeaways about <b>Emulsions", "basic") == second
