@@ -267,13 +267,19 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     report = BuildReport(dry_run=opts.dry_run, output=str(out), diagnostics=list(found_problems))
     snapshot_path.unlink(missing_ok=True)  # from here on the snapshot would vouch for a deck being replaced
     keys = note_keys(paths)
-    renamed = renamed_deck(opts.out_dir, stem, current_hash(opts.notes_dir, keys))
-    if renamed is not None:  # its cards keep their identities under the new name
-        take_over_state(opts.out_dir, state_root, renamed, stem)
+    before = renamed_deck(opts.out_dir, stem, current_hash(opts.notes_dir, keys))
+    if before is not None and before[1]:  # the notes folder was renamed: its cards keep their identities
+        take_over_state(opts.out_dir, state_root, before[0], stem)
         report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, (
-            f"the top deck was renamed from '{renamed}': its cards keep their identities and reviews (Anki "
-            f"leaves cards in the decks they are in; move them there if you like); {renamed}.apkg is left as "
-            "it was")))
+            f"the notes folder was renamed, and the deck with it (it was '{before[0]}'): its cards keep their "
+            f"identities and reviews (Anki leaves cards in the decks they are in); {before[0]}.apkg is left "
+            "as it was")))
+    elif before is not None:
+        report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, (
+            f"these notes were built before as the deck '{before[0]}': this deck's cards are new, and importing "
+            "both decks would give each card twice. To rename that deck instead, rename its files in "
+            f"{opts.out_dir / STATE_DIR} ({before[0]}.state.db and {before[0]}.anki2) to {stem}.state.db and "
+            f"{stem}.anki2 first")))
     store, damaged = open_store(state_root, stem, create_collection)
     try:
         store.conn.execute("BEGIN IMMEDIATE")
@@ -292,6 +298,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
                 "it; rebuilt everything (cards keep their identities, except those re-attached in an earlier build, "
                 "after a rename or rewording, which come back as new cards)")))
         filled = store.keep_keys_in_collection()
+        store.put("notes_dir", str(opts.notes_dir.resolve()))  # a later build tells a renamed folder by it
         records = store.notes()
         hashes = {rel: r.hash for rel, r in records.items()} if store.get("config") == config else {}
         # a note whose size and time are those the last build saw is not even read again

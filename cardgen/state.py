@@ -441,11 +441,15 @@ def save_snapshot(snap: Snapshot, path: Path) -> None:
     write_atomic(path, orjson.dumps(snap))
 
 
-def renamed_deck(out_dir: Path, stem: str, note_hash: Callable[[str], str | None]) -> str | None:
-    """The deck whose state this vault's notes are, when ``stem`` has none: the top deck was renamed
-    (``--deck``, or the notes folder). Most of its notes are here, byte for byte (``note_hash`` of a
-    vault path: what the build state keeps of it, None when it is no note of the vault's); one such
-    deck, or none. Another vault built into the same folder shares no notes' bytes, whatever their names."""
+def renamed_deck(out_dir: Path, stem: str, note_hash: Callable[[str], str | None]) -> tuple[str, bool] | None:
+    """The deck built before from these notes, when ``stem`` has no state: most of its notes are here,
+    byte for byte (``note_hash`` of a vault path: what the state keeps of it, None for no note of the
+    vault's); one such deck, or none. Another vault built into the same folder shares no notes' bytes.
+
+    With it, whether its notes folder is gone: the folder was renamed, which renamed the deck, and
+    its state is this deck's. A folder still there is another deck built from the same notes (or a
+    ``--deck`` rename, which a build cannot tell from one): its state stays its own.
+    """
     db = state_paths(out_dir, stem)[0]
     if db.exists() or not db.parent.is_dir():
         return None
@@ -454,10 +458,11 @@ def renamed_deck(out_dir: Path, stem: str, note_hash: Callable[[str], str | None
         try:
             with contextlib.closing(sqlite3.connect(f"file:{other}?mode=ro", uri=True)) as conn:
                 notes = conn.execute("SELECT rel, hash FROM notes").fetchall()
+                folder = conn.execute("SELECT value FROM meta WHERE name='notes_dir'").fetchone()
         except sqlite3.Error:  # damaged, or no state of ours: not the one
             continue
         if notes and sum(note_hash(rel) == h for rel, h in notes) * 2 >= len(notes):
-            found.append(other.name.removesuffix(".state.db"))
+            found.append((other.name.removesuffix(".state.db"), folder is not None and not Path(folder[0]).is_dir()))
     return found[0] if len(found) == 1 else None
 
 

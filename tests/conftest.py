@@ -53,8 +53,8 @@ class Vault:
     def build(self, timestamp: float = T0, **kw: object) -> BuildReport:
         return build_deck(BuildOptions(notes_dir=self.dir, out_dir=self.out, timestamp=timestamp, **kw))
 
-    def cards(self) -> list[dict]:
-        return read_apkg(self.out / "notes.apkg")
+    def cards(self, deck: str = "notes") -> list[dict]:
+        return read_apkg(self.out / f"{deck}.apkg")
 
 
 @pytest.fixture

@@ -525,3 +525,17 @@ def test_a_card_told_apart_by_rank_never_takes_a_retired_siblings_note(vault):
     vault.build(T0 + 500)
     assert guid_of(vault, "takeaways about <b>Sauces", "basic") not in (first, second)
     assert guid_of(vault, "takeaways about <b>Emulsions", "basic") == second
+
+
+def test_two_decks_from_one_folder_never_take_each_others_state(vault):
+    """--deck A, then --deck B from the same notes: B is a deck of its own, said so, and A's state
+    stays A's (before, each build took the other's state in turn, and the two decks shared GUIDs)."""
+    vault.write("sails.md", NOTE)
+    vault.build(T0, deck="A")
+    a = {c["guid"] for c in vault.cards("A")}
+    report = vault.build(T0 + 100, deck="B")
+    assert any("built before as the deck 'A'" in d.message for d in report.warnings)
+    assert not {c["guid"] for c in vault.cards("B")} & a
+    report = vault.build(T0 + 200, deck="A")
+    assert not any("deck 'B'" in d.message for d in report.warnings) and report.changes["new"] == 0
+    assert {c["guid"] for c in vault.cards("A")} == a
