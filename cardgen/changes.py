@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import orjson
+
 from cardgen.apkg.collection import drop_note, put_notes
 from cardgen.apkg.models import STATUS_FIELD
 from cardgen.concepts import merged_definition
@@ -69,6 +71,10 @@ class Planner:
         self.per_note: dict[str, dict[str, int]] = {}  # note -> kind of change -> cards
         self._touched: set[str] = set()  # terms whose definitions changed
         self._defined: set[str] = set()  # terms the notes of this build define
+        recovered = store.get("recovered_terms")  # a state taken back from the deck (cardgen.recover)
+        if recovered:
+            self._touched.update(orjson.loads(recovered))
+            store.put("recovered_terms", None)
 
     def settle(self, rel: str, cards: list[StoredCard]) -> None:
         """Cards of the note told apart by their rank take the keys of the earlier cards they are

@@ -47,7 +47,7 @@ def deck_cards(apkg: Path) -> list[StoredCard]:
         key, _, note = data.partition("\x1f")
         tag_list = tags.split()
         video = next((t.removeprefix("video::") for t in tag_list if t.startswith("video::")), None)
-        card = StoredCard(key=key, note=note, extractor=key.split("#")[1] if key.count("#") >= 2 else "callouts",
+        card = StoredCard(key=key, note=note, extractor=key.rsplit("#", 2)[1] if key.count("#") >= 2 else "callouts",
                           kind="cloze" if mid == CLOZE_MODEL_ID else "basic", deck=decks.get(did, ""),
                           tags=tag_list, fields=flds.split("\x1f"), moments=[], line=0, video=video, guid=guid,
                           mod=mod, retired=mod if RETIRED_TAG in tag_list else None, nid=nid)
@@ -76,4 +76,8 @@ def recover_from_deck(store: Store, apkg: Path) -> bool:
     store.save_cards(cards)
     put_notes(store.conn, cards)
     store.put("next_nid", max(c.nid for c in cards) + 1)
+    # which notes define each shared term is not in the deck: the build asks again of every such term,
+    # so that one no note defines any more retires (cardgen.changes.Planner)
+    store.put("recovered_terms", orjson.dumps([c.key.removeprefix(CONCEPT_PREFIX) for c in cards
+                                               if c.key.startswith(CONCEPT_PREFIX) and c.retired is None]))
     return True

@@ -539,3 +539,18 @@ def test_two_decks_from_one_folder_never_take_each_others_state(vault):
     report = vault.build(T0 + 200, deck="A")
     assert not any("deck 'B'" in d.message for d in report.warnings) and report.changes["new"] == 0
     assert {c["guid"] for c in vault.cards("A")} == a
+
+
+def test_a_shared_term_no_note_defines_after_a_lost_state_retires(vault):
+    a = vault.write("sails.md", NOTE)
+    b = vault.write("sails-2.md", NOTE.replace("Solar sails", "Sails again").replace("IKAROS", "The probe"))
+    vault.build(T0)
+    assert any("<br>" in c["fields"]["Source"] for c in vault.cards())  # the one card of the shared term
+    shutil.rmtree(vault.out / ".cardgen")
+    for path in (a, b):
+        path.write_text(path.read_text().split("> [!info]")[0] + "## Missions" + path.read_text().split("## Missions")[1])
+    report = vault.build(T0 + 100)
+    assert any("taken back from the deck itself" in d.message for d in report.warnings)
+    assert report.changes["retired"] == 1 and report.changes["new"] == 0
+    [retired] = [c for c in vault.cards() if "cardgen::retired" in c["tags"]]
+    assert "Radiation pressure" in retired["fields"]["Front"]
