@@ -188,6 +188,7 @@ def test_a_first_heading_that_repeats_the_title_is_not_shown_twice():
      "Photosynthesis: converts light into sugar inside the chloroplast.", ("Photosynthesis",), "Photosynthesis"),
     # a clock time is hidden whole, never the 9 of 9:30
     (None, "The pause started at 9:30 and lasted the whole morning.", (), "9:30"),
+    (None, "Use a 2.5:1 compression ratio for vocals in the mix.", (), "2.5:1"),  # never the 2 of 2.5:1
     # an -er verb or adverb is no noun: "together" lost to the nouns of the claim
     (None, "Have was sometimes because argument have culture high router war together.", (), "culture"),
     # a conjunction is no term ("use the stub {{c1::whenever}} the service is requested")
@@ -224,3 +225,8 @@ def test_sponsor_segments_and_pointer_sections_make_no_cards():
     # the other cards keep the identities they had when the advert made cards too
     unsponsored = cards_of("syntax.md", text.replace("Prismic - Sponsor", "Prismic"))
     assert {c.key for c in cards} < {c.key for c in unsponsored}
+
+
+def test_a_clause_of_chinese_is_no_word_to_hide():
+    """Chinese and Japanese are written without spaces: a run of them is a clause, never hidden whole."""
+    assert cloze(_claim("我们 可以 用 这个 方法 来 快速计算机器学习模型的损失函数。")) is None

@@ -38,14 +38,17 @@ whenever wherever whatever whoever whichever
 """.split())
 # a capitalised run that does not start the sentence: a name, a product, an acronym
 _NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
-# a clock time whole ("9:30", "14:05:10"), else a number with its unit; never the 9 of 9:30
-_NUMBER = re.compile(r"\b\d{1,2}:\d\d(?::\d\d)?(?![\d:])|"
-                     r"(?<![\d:])\b\d+(?:[.,]\d+)*(?!:\d)(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
+# a clock time or a ratio whole ("9:30", "14:05:10", "2.5:1"), else a number with its unit; never
+# the 9 of 9:30 (the number is atomic: no shorter part of it passes the look-ahead)
+_NUMBER = re.compile(r"(?<![\d.:])\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+(?![\d:])|"
+                     r"(?<![\d:])\b(?>\d+(?:[.,]\d+)*)(?!:\d)(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
                      r"years?|days?|hours?|minutes?|seconds?|times|x|km|kg|m|cm|mm|Hz|kHz|GB|MB|°C|°F)(?![\w/]))?")
 
 # a word of four letters or more; in a claim with other letters than ASCII's, in any script that
 # puts spaces between words (five times slower a search: most claims are ASCII)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
+# Chinese and Japanese are written without spaces: a run of them is a clause, not a word
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ANY_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-]){3,}")
 # without a tagger, word endings tell nouns (worth hiding) from adjectives, adverbs and verbs
 _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
@@ -132,7 +135,10 @@ def _terms(claim: Sentence) -> Iterator[str]:
         if _DIGIT.search(plain):
             for m in _NUMBER.finditer(plain):
                 yield m.group(0).strip()
-    words = (_WORD if plain.isascii() else _ANY_WORD).findall(plain)
+    if plain.isascii():
+        words = _WORD.findall(plain)
+    else:
+        words = [w for w in _ANY_WORD.findall(plain) if not _NO_SPACES.search(w)]
     if not words:
         return
     # the best word (max keeps the first of equals, as the stable sort below does) is all most
