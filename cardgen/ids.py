@@ -80,7 +80,6 @@ def _without_suffix(path: str) -> str:
 
 SIMILAR = 0.5  # word overlap (Jaccard) above which two versions of a card are the same card
 DRIFT = 5  # seconds a claim's moment may move and still be the same claim, reworded
-SAME_WORDS = 0.9  # word overlap at which a claim is the same claim, however far its moment moved
 _TAGS = re.compile(r"<[^>]*>|\{\{c\d+::|\}\}|&[#\w]+;")
 
 
@@ -96,7 +95,10 @@ def _words(card: StoredCard) -> frozenset[str]:
 
 
 def _similarity(a: StoredCard, b: StoredCard) -> float:
-    wa, wb = _words(a), _words(b)
+    return _jaccard(_words(a), _words(b))
+
+
+def _jaccard(wa: frozenset[str], wb: frozenset[str]) -> float:
     return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
 
 
@@ -211,22 +213,37 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
     taken_new = {p.new_key for p in pairs}
     taken_old = {p.old_key for p in pairs}
     candidates: list[tuple[float, str, str]] = []
+    gone_words = {k: _words(old) for k, old in gone.items()}  # once each: every orphan is compared with them
+    # a claim is its moment: it may be an earlier claim within DRIFT seconds of it, or one further away
+    # in the same words (a stamp corrected by hand); looked up, not compared with every earlier claim
+    near: dict[int, list[str]] = {}
+    same_words: dict[frozenset[str], list[str]] = {}
+    others = []
+    for k, old in gone.items():
+        if old.extractor == "claims":
+            if old.moments:
+                near.setdefault(old.moments[0], []).append(k)
+            same_words.setdefault(gone_words[k], []).append(k)
+        else:
+            others.append(k)
     for c in orphans:
         if c.key in taken_new:
             continue
-        note = _split(c.key)[0]
-        for k, old in gone.items():
+        note, words = _split(c.key)[0], _words(c)
+        if c.extractor == "claims":
+            at = c.moments[0] if c.moments else None
+            drifted = [k for t in range(at - DRIFT, at + DRIFT + 1) for k in near.get(t, [])] if at is not None else []
+            olds = list(dict.fromkeys(drifted + same_words.get(words, [])))
+        else:
+            olds = others
+        for k in olds:
+            old = gone[k]
             if k in taken_old or old.extractor != c.extractor:
                 continue
             same_note = _split(k)[0] in (note, renamed.get(note))
             if not same_note and (old.video is None or old.video != c.video):
                 continue
-            drifted = old.moments and c.moments and abs(old.moments[0] - c.moments[0]) <= DRIFT
-            score = _similarity(c, old)
-            # a claim is its moment: moved further, it is the same claim only in (nearly) the same words,
-            # a stamp corrected by hand
-            if c.extractor == "claims" and not drifted and score < SAME_WORDS:
-                continue
+            score = _jaccard(words, gone_words[k])
             if score >= SIMILAR:
                 candidates.append((score, c.key, k))
     conflicts: list[tuple[str, str]] = []
