@@ -1170,3 +1170,25 @@ def test_a_line_after_a_display_formula_starts_a_new_sentence() -> None:
                 "    The limit of the last term is zero for every positive value of s [00:06:03].\n")
     assert claim_list(s) == [("The limit of the last term is zero for every positive value of s.", (363,))]
     assert seconds(s.moments) == (285, 309, 363)
+
+
+@pytest.mark.parametrize("md", [
+    "The heap is split into generations here [00:01:00]. %%private\n\nsecret plan for the talk [00:01:20] end%%",
+    "The heap is split into generations here [00:01:00].\n\n%% private\n\nsecret plan for the talk [00:01:20] %%",
+])
+def test_a_comment_over_several_paragraphs_hides_all_of_it(md: str) -> None:
+    """Before, a comment that opened mid-line, or had text after its close, leaked its inner paragraphs."""
+    text = HEAD + md + "\nPublic words after the comment stay here.\n\n## Next\n\nShown under the next heading.\n"
+    note, _ = parse(text)
+    texts = [t.plain for s in note.sections for b in s.blocks for _, t in b.units]
+    assert not any("secret" in t or "%%" in t for t in texts), texts
+    assert "Public words after the comment stay here." in " ".join(texts)
+    assert seconds(note.sections[0].moments) == (60,)
+    assert note.sections[1].line == text.split("\n").index("## Next") + 1  # lines still count
+
+
+def test_percent_signs_in_code_are_code() -> None:
+    s = section("Use `%%` to open a comment in Obsidian notes.\n\n```\n%% not a comment\n```\n\nStill shown after it.")
+    assert units(s)[0] == "Use %% to open a comment in Obsidian notes."
+    assert "Still shown after it." in units(s)
+    assert "%% not a comment" in s.blocks[1].html

@@ -9,7 +9,7 @@ from cardgen.markup import fix_mojibake
 from cardgen.model import Diagnostic, Note
 from cardgen.parse.frontmatter import Meta, read_meta
 from cardgen.parse.inline import Context
-from cardgen.parse.syntax import create_parser
+from cardgen.parse.syntax import create_parser, hide_comments
 from cardgen.parse.tree import Walker
 from cardgen.timestamps import note_has_slip
 
@@ -42,13 +42,14 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     diagnostics = list(meta.warnings)
     if not meta.enabled:
         return None, diagnostics
+    body = hide_comments(meta.body)
     try:
-        tokens = _parser(meta.body)
+        tokens = _parser(body)
     except RecursionError:
         raise NoteError(path, meta.body_line, "nesting too deep to read (blockquotes or lists)") from None
     assert isinstance(tokens, list)
     ctx = Context(slip=note_has_slip(_stamp_parts(tokens)), video=meta.video)
-    walker = Walker(meta.body, meta.body_line, ctx)
+    walker = Walker(body, meta.body_line, ctx)
     ctx.locate = walker.loc.line_of
     sections = walker.sections(tokens)
     if ctx.slip_examples:

@@ -50,10 +50,43 @@ BLOCK_MATH = (r"^ {0,3}\$\$(?P<math_text_single>[^\n]*?)\$\$[ \t]*(?:\n|$)|"
               r"^ {0,3}\$\$[ \t]*\n(?P<math_text_multi>[\s\S]*?)\n {0,3}\$\$(?P<math_rest>[^\n$]*)(?:\n|$)")
 
 
-# Obsidian's comments: hidden when the note is read, so private to it, and never on a card. One that
-# starts a block may span lines and paragraphs, and unclosed runs to the end of the note, as in Obsidian.
-COMMENT_BLOCK = r"^ {0,3}%%[^%]*(?:%(?!%)[^%]*)*(?:%%[ \t]*(?:\n|$)|\Z)"
+# Obsidian's comments: hidden when the note is read, so private to it, and never on a card. One on a
+# line is an inline rule (so not in code); one over several lines is cut out first (hide_comments).
 COMMENT = r"%%[^%]*(?:%(?!%)[^%]*)*%%"
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_CODE_OR_MARK = re.compile(r"(`+)[^`]*?\1|%%")
+
+
+def hide_comments(text: str) -> str:
+    """``text`` without its comments that run over several lines (from an unpaired ``%%`` to the next,
+    or to the end of the note, as Obsidian reads them), each line kept, emptied, so lines still count.
+    ``%%`` in code (fenced, or in backticks) is code."""
+    if "%%" not in text:  # most notes
+        return text
+    lines = text.split("\n")
+    fence = None  # the fence of the code block the line is in
+    inside = False  # in a comment
+    for n, line in enumerate(lines):
+        if inside:
+            close = line.find("%%")
+            lines[n], inside = ("", True) if close < 0 else (line[close + 2:], False)
+            if inside:
+                continue
+            line = lines[n]
+        m = _FENCE.match(line)
+        if fence is not None:
+            fence = None if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) else fence
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        opener = None  # where a %% without its pair on the line stands
+        for mark in _CODE_OR_MARK.finditer(line):
+            if mark.group(0) == "%%":
+                opener = mark.start() if opener is None else None
+        if opener is not None:
+            lines[n], inside = line[:opener], True
+    return "\n".join(lines)
 
 
 def parse_comment(parser: Any, m: re.Match, state: Any) -> int:
@@ -144,7 +177,6 @@ def video_notes(md: mistune.Markdown) -> None:
     md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape", start_chars=("$", "\\"))
     md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape", start_chars=("$", "\\"))
     md.block.register("block_math", BLOCK_MATH, parse_block_math, before="list")
-    md.block.register("comment", COMMENT_BLOCK, parse_comment, before="list")
     md.inline.register("comment", COMMENT, parse_comment, before="escape", start_chars="%")
     # footnotes: the marker ``[^1]`` leaves the text and the ``[^1]: ...`` line leaves the content (a
     # source or an aside, not part of the claim); mistune's plugin without its hook that renders them
@@ -153,8 +185,7 @@ def video_notes(md: mistune.Markdown) -> None:
 
 
 # Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
-_LINE_ANCHORED = frozenset(mistune.BlockParser.SPECIFICATION) | {"table", "nptable", "block_math", "comment",
-                                                                  "ref_footnote"}
+_LINE_ANCHORED = frozenset(mistune.BlockParser.SPECIFICATION) | {"table", "nptable", "block_math", "ref_footnote"}
 
 
 class _LineStartSearch:
