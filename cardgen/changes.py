@@ -60,6 +60,7 @@ class Planner:
         self.dirty = False  # the collection changed
         self._track = store.has_cards()  # an empty state has nothing to re-attach to or retire
         self._pruned = store.has_pruned()  # (even when every card was pruned)
+        self._given: set[str] = set()  # GUIDs of this build's new cards, while pruned ones may come back
         self.index_after = not self._track  # the state's cards get their indexes after the build commits
         if self.index_after:
             store.index_later()
@@ -302,7 +303,11 @@ class Planner:
         guid, n = card.guid or card_guid(self.namespace, card.key), 1
         if self._pruned:  # a card pruned long ago comes back as the Anki note it was (its GUID may be inherited)
             guid = self.store.pruned_guid(card.key) or guid
-        while self._track and self.store.guid_taken(guid):
+        # (an inherited GUID may be another new card's own: with pruned cards about, this build's GUIDs
+        # are remembered, for a build with no card in its state finds none there)
+        while (self._track and self.store.guid_taken(guid)) or guid in self._given:
             n += 1
             guid = card_guid(self.namespace, f"{card.key}~{n}")
+        if self._pruned:
+            self._given.add(guid)
         return guid

@@ -217,8 +217,8 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
     except Exception as e:  # a bug: one line for the user, never a traceback (a scheduled build logs it, and
         # --watch keeps watching); every write is atomic, so the failed build left nothing half-written
         raise CardgenError(f"cardgen failed ({type(e).__name__}: {e}): this is a bug, please report it with the "
-                           "notes that changed since the last build. The deck and build state are as the last "
-                           "good build left them") from e
+                           "notes that changed since the last build. Nothing was left half-written: the deck and "
+                           "its build state are whole") from e
 
 
 def _build_or_recover(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path, stem: str,

@@ -554,3 +554,21 @@ def test_a_shared_term_no_note_defines_after_a_lost_state_retires(vault):
     assert report.changes["retired"] == 1 and report.changes["new"] == 0
     [retired] = [c for c in vault.cards() if "cardgen::retired" in c["tags"]]
     assert "Radiation pressure" in retired["fields"]["Front"]
+
+
+def test_a_pruned_cards_guid_given_back_never_doubles_another_cards(vault):
+    """The returning card's GUID was inherited from a key that is back too: each keeps a GUID of its own."""
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    path.write_text(NOTE.replace("## Photon Pressure", "## Pressure of Photons"))
+    vault.build(T0 + 100)
+    studied = guid_of(vault, "key points about <b>Pressure of Photons", "basic")
+    path.unlink()
+    vault.build(T0 + 200)
+    vault.build(T0 + 200 + 61 * 86400)  # pruned: nothing is left in the state
+    both = NOTE.replace("## Photon Pressure", "## Pressure of Photons") + "\n## Photon Pressure\n\nA second section.\n"
+    path.write_text(both)
+    vault.build(T0 + 300 + 61 * 86400)
+    guids = [c["guid"] for c in vault.cards()]
+    assert len(guids) == len(set(guids))
+    assert guid_of(vault, "key points about <b>Pressure of Photons", "basic") == studied
