@@ -42,9 +42,12 @@ def deck_cards(apkg: Path) -> list[StoredCard]:
                                     "ORDER BY n.id").fetchall()
     except (OSError, KeyError, zipfile.BadZipFile, zstandard.ZstdError, sqlite3.Error, ValueError, TypeError):
         return []
-    cards = []
+    cards, seen = [], set()
     for nid, guid, mid, mod, tags, flds, data, did in rows:
         key, _, note = data.partition("\x1f")
+        if key in seen or guid in seen:  # a deck edited by hand: the first note of a key or GUID is the card
+            continue
+        seen.update((key, guid))
         tag_list = tags.split()
         video = next((t.removeprefix("video::") for t in tag_list if t.startswith("video::")), None)
         card = StoredCard(key=key, note=note, extractor=key.rsplit("#", 2)[1] if key.count("#") >= 2 else "callouts",

@@ -572,3 +572,22 @@ def test_a_pruned_cards_guid_given_back_never_doubles_another_cards(vault):
     guids = [c["guid"] for c in vault.cards()]
     assert len(guids) == len(set(guids))
     assert guid_of(vault, "key points about <b>Pressure of Photons", "basic") == studied
+
+
+def test_a_deck_that_cannot_give_identities_back_still_builds(vault):
+    """A lost state beside a deck that is damaged, or whose notes repeat a key: a warning, never a failure."""
+    vault.write("sails.md", NOTE)
+    vault.build(T0)
+    deck = vault.out / "notes.apkg"
+    with contextlib.closing(sqlite3.connect(vault.out / ".cardgen" / "notes.anki2")) as db:
+        db.execute("UPDATE notes SET data = (SELECT data FROM notes ORDER BY id LIMIT 1)")  # every note one key
+        db.commit()
+    from cardgen.apkg.package import write_apkg
+    write_apkg(vault.out / ".cardgen" / "notes.anki2", deck)
+    shutil.rmtree(vault.out / ".cardgen")
+    report = vault.build(T0 + 100)
+    assert not report.failed and len(vault.cards()) == 5
+    deck.write_bytes(b"PK\x03\x04 not a zip")
+    shutil.rmtree(vault.out / ".cardgen")
+    report = vault.build(T0 + 200)
+    assert not report.failed and any("no build state" in d.message for d in report.warnings)
