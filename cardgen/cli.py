@@ -44,10 +44,12 @@ Player = Annotated[bool, typer.Option(
 LinkTemplate = Annotated[str | None, typer.Option(
     metavar="TEMPLATE", help="URL for YouTube moments instead of youtube.com, with {id}, {seconds} or {hms}.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as failure (exit 1).")]
+# the same limits as in cardgen.toml (cardgen.config): out of them, a usage error (exit 2)
 RetireAfter = Annotated[int, typer.Option(
-    metavar="DAYS", help="Keep packaging cards whose source is gone, tagged retired, for this many days.")]
+    metavar="DAYS", min=0, max=36500,
+    help="Keep packaging cards whose source is gone, tagged retired, for this many days.")]
 Wait = Annotated[float, typer.Option(
-    metavar="SECONDS", help="Wait this long for another build of the same --out folder to finish.")]
+    metavar="SECONDS", min=0, max=86400, help="Wait this long for another build of the same --out folder to finish.")]
 
 
 def _config(ctx: typer.Context, notes_dir: Path) -> Config:
@@ -212,7 +214,11 @@ def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose:
             _deliver(deliver, result, out, err, quiet)
 
     err.print(f"watching {opts.notes_dir} (Ctrl-C to stop)")
-    watch(opts, show)
+    try:
+        watch(opts, show)
+    except KeyboardInterrupt:
+        err.print("stopped watching: nothing is left half-written")
+        raise typer.Exit(130) from None
     err.print("stopped watching")
 
 

@@ -192,7 +192,8 @@ def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None =
     if problem:
         raise ConfigError(f"deck template {opts.deck_template!r}: {problem}")
     if not opts.notes_dir.is_dir():
-        raise CardgenError(f"notes folder {opts.notes_dir} does not exist")
+        raise CardgenError(f"notes folder {opts.notes_dir} is a file, not a folder" if opts.notes_dir.exists()
+                           else f"notes folder {opts.notes_dir} does not exist")
     root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
     stem = _file_stem(root)
     out = opts.out_dir / f"{stem}.apkg"
@@ -283,6 +284,10 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     store, damaged = open_store(state_root, stem, create_collection)
     try:
         store.conn.execute("BEGIN IMMEDIATE")
+        if not paths and store.has_cards():  # an unmounted or half-synced vault, seen by a scheduled build
+            report.diagnostics.append(Diagnostic(str(opts.notes_dir), 1, (
+                "no Markdown notes here: every card of the deck retires. If the folder is not mounted or "
+                "synced yet, build again once it is: the cards come back in place, reviews and all")))
         recovered = (not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000)
                      and out.exists() and recover_from_deck(store, out))
         if damaged:

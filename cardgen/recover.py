@@ -42,7 +42,8 @@ def deck_cards(apkg: Path) -> list[StoredCard]:
                                     "ORDER BY n.id").fetchall()
     except (OSError, KeyError, zipfile.BadZipFile, zstandard.ZstdError, sqlite3.Error, ValueError, TypeError):
         return []
-    cards, seen = [], set()
+    cards: list[StoredCard] = []
+    seen: set[str] = set()
     for nid, guid, mid, mod, tags, flds, data, did in rows:
         key, _, note = data.partition("\x1f")
         if key in seen or guid in seen:  # a deck edited by hand: the first note of a key or GUID is the card

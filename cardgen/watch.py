@@ -29,10 +29,11 @@ def _relevant(opts: BuildOptions) -> Callable[[watchfiles.Change, str], bool]:
 
 def watch(opts: BuildOptions, report: Callable[[BuildReport | CardgenError], None],
           stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
-    """Build now, then after every burst of changes. Returns on Ctrl-C or when ``stop`` is set."""
+    """Build now, then after every burst of changes. Returns when ``stop`` is set; Ctrl-C raises
+    KeyboardInterrupt, for the caller to end on as an interrupted build does."""
     paths = [opts.notes_dir] + ([opts.templates_dir] if opts.templates_dir else [])
     events = watchfiles.watch(*paths, watch_filter=_relevant(opts), debounce=debounce_ms, stop_event=stop,
-                              raise_interrupt=False, rust_timeout=500, yield_on_timeout=True)
+                              raise_interrupt=True, rust_timeout=500, yield_on_timeout=True)
     try:
         # start watching before the first build: a note saved while it runs (seconds, in a big vault) is not missed
         if next(events, None) is None:
@@ -41,8 +42,8 @@ def watch(opts: BuildOptions, report: Callable[[BuildReport | CardgenError], Non
         for changes in events:
             if changes:  # an empty set: the timeout, which lets Ctrl-C and ``stop`` through
                 _build_once(opts, report)
-    except KeyboardInterrupt:  # Ctrl-C during a build: it stops as after a crash, with nothing half-written
-        return
+    finally:  # Ctrl-C, during a build or between: it stops as after a crash, with nothing half-written
+        events.close()
 
 
 def _build_once(opts: BuildOptions, report: Callable[[BuildReport | CardgenError], None]) -> None:

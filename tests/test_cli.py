@@ -135,3 +135,26 @@ def test_a_bug_is_one_clear_line_not_a_traceback_and_the_last_deck_stands(vault,
     assert deck.read_bytes() == before
     monkeypatch.undo()
     assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0  # and the next build carries on
+
+
+def test_out_of_range_numbers_are_usage_errors_as_in_cardgen_toml(vault):
+    vault.write("good.md", GOOD)
+    for args in (("--retire-after", "-3"), ("--wait", "-1"), ("--retire-after", "40000")):
+        result = run(str(vault.dir), "--out", str(vault.out), *args)
+        assert result.exit_code == 2 and "Invalid value" in result.output, args
+    assert not vault.out.exists()
+
+
+def test_an_emptied_notes_folder_says_so(vault):
+    """An unmounted or half-synced vault seen by a scheduled build: before, every card retired silently."""
+    note = vault.write("good.md", GOOD)
+    assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0
+    note.unlink()
+    result = run(str(vault.dir), "--out", str(vault.out), "--quiet")
+    assert "no Markdown notes here: every card of the deck retires" in result.output
+
+
+def test_a_notes_path_that_is_a_file_is_named_as_one(vault):
+    note = vault.write("good.md", GOOD)
+    result = run(str(note), "--out", str(vault.out))
+    assert result.exit_code == 1 and "is a file, not a folder" in result.output
