@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.apkg.models import BASIC_FIELDS, CLOZE_FIELDS
-from cardgen.errors import ConfigError
+from cardgen.apkg.package import current_umask
+from cardgen.errors import CardgenError, ConfigError
 from cardgen.markup import text_of
 from cardgen.pipeline import BuildReport
 from cardgen.settings import EXTRACTOR_NAMES
-from cardgen.state import StoredCard
+from cardgen.state import StoredCard, write_atomic
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
 _EMPTY = re.compile(r"^(?:\s|</?(?:br|div)\s?/?>)*$", re.I)  # what Anki counts as an empty field
@@ -183,10 +185,16 @@ def page(cards: Iterable[StoredCard], report: BuildReport, templates: dict[str, 
 
 
 def write_page(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write the page whole, or say in one line why not: never over a folder or a device
+    (``--html /dev/full`` as root replaced the device), through a symlink to the file it names."""
+    target = path.resolve() if path.is_symlink() else path
+    if target.exists() and not target.is_file():
+        raise CardgenError(f"cannot write the preview to {path}: it is not a file")
+    try:
+        write_atomic(target, text.encode("utf-8"))
+        os.chmod(target, 0o666 & ~current_umask())  # a page to open and share, not a private temp file
+    except OSError as e:
+        raise CardgenError(f"cannot write the preview to {path}: {e.strerror or e}") from None
 
 
 _PAGE = """<!DOCTYPE html>

@@ -184,3 +184,27 @@ def test_template_override_updates_existing_notes_in_place(tmp_path: Path, col: 
     assert "OVERRIDDEN" in col.get_note(nid).cards()[0].answer()
     cloze_type = col.models.by_name("cardgen cloze")
     assert cloze_type is not None and "OVERRIDDEN" not in cloze_type["tmpls"][0]["afmt"]
+
+
+def test_preview_refuses_a_folder_and_writes_through_a_symlink(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Before: a raw "[Errno 21]" and a temp file left behind; a symlink replaced by a file; and as root
+    --html /dev/full replaced the device."""
+    import os
+    import stat
+
+    def preview(target: Path) -> int:
+        monkeypatch.setattr(sys, "argv", ["build-deck", "preview", str(FIXTURE), "--out", str(tmp_path / "d"),
+                                          "--html", str(target)])
+        with pytest.raises(SystemExit) as exit_:
+            cli.main()
+        return int(exit_.value.code or 0)
+
+    (tmp_path / "adir").mkdir()
+    assert preview(tmp_path / "adir") == 1
+    assert "cannot write the preview to" in capsys.readouterr().err
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    real, link = tmp_path / "real.html", tmp_path / "link.html"
+    link.symlink_to(real)
+    assert preview(link) == 0
+    assert link.is_symlink() and "<!DOCTYPE html>" in real.read_text()
+    assert stat.S_IMODE(os.stat(real).st_mode) & 0o044  # readable by others, as any page

@@ -31,7 +31,7 @@ def _same_bytes(a: str, b: Path) -> bool:
         return fa.read() == fb.read()
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -105,7 +105,7 @@ def write_apkg(collection: Path, out: Path) -> bool:
         checkpoint()
         with open(tmp_zip, "rb") as f:
             os.fsync(f.fileno())
-        os.chmod(tmp_zip, 0o666 & ~_umask())
+        os.chmod(tmp_zip, 0o666 & ~current_umask())
         checkpoint()
         os.replace(tmp_zip, out)
         tmp_zip = None
