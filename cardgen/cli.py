@@ -265,8 +265,10 @@ def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool,
     if report.skipped:
         out.print(f"{len(report.skipped)} notes opted out (cardgen: false)")
     if report.failed:
-        out.print(f"[red]{len(report.failed)} notes failed and were left out[/red]")
-    out.print(f"{len(report.warnings)} warnings, {len(report.errors)} errors")
+        failed = len(report.failed)
+        out.print(f"[red]{failed} {'note' if failed == 1 else 'notes'} failed and {'was' if failed == 1 else 'were'} "
+                  "left out[/red]")
+    out.print(report.tally())
     if report.dry_run:
         out.print(f"dry run: nothing written (would write {report.output})")
     elif report.written:

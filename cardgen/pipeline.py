@@ -107,12 +107,20 @@ class BuildReport:
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.level == "error"]
 
+    def tally(self) -> str:
+        """"1 warning, 0 errors": the summary's last line."""
+        return f"{_counted(len(self.warnings), 'warning')}, {_counted(len(self.errors), 'error')}"
+
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["total_cards"] = sum(self.cards.values())
         d["diagnostics"] = [{**asdict(x), "text": str(x)} for x in self.diagnostics]
         del d["hints"]  # --report shows them
         return d
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Planner, report: BuildReport,

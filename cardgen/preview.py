@@ -152,7 +152,7 @@ def _counts(report: BuildReport, cards: list[StoredCard]) -> str:
     without = (f" · {report.cards_without_link} cards without a video link"
                if report.cards_without_link else "")
     return (f"{report.notes} notes → <b>{len(cards)}</b> cards ({kinds}) · {changes}{without} · "
-            f"{len(report.warnings)} warnings, {len(report.errors)} errors")
+            f"{report.tally()}")
 
 
 def _diagnostics(report: BuildReport) -> str:
