@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +17,7 @@ from cardgen import __version__
 from cardgen.config import CONFIG_FILE, SETTINGS, Config, load_config
 from cardgen.errors import CardgenError, ConfigError
 from cardgen.media import link_template_problem
+from cardgen.model import Diagnostic
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
 
@@ -163,7 +165,7 @@ def build(
         found = find_weak(cards, report.hints, opts.answer_words)
         weak = {"report": report_json(found)}
     if not as_json:
-        _print_summary(report, stdout, err, quiet, verbose)
+        _print_summary(report, stdout, err, quiet, verbose, opts.notes_dir)
         if report_weak:
             typer.echo("\n".join(report_lines(found)))
     delivered = _deliver(deliver, report, err if as_json else stdout, err, quiet)
@@ -210,7 +212,7 @@ def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose:
             err.print(f"[red]{stamp} error:[/red] {rich_escape(str(result))}")
         else:
             out.print(f"[dim]{stamp}[/dim]", end=" ")
-            _print_summary(result, out, err, quiet, verbose)
+            _print_summary(result, out, err, quiet, verbose, opts.notes_dir)
             _deliver(deliver, result, out, err, quiet)
 
     err.print(f"watching {opts.notes_dir} (Ctrl-C to stop)")
@@ -239,10 +241,24 @@ def _run(opts: BuildOptions, show_bar: bool, console: Console) -> BuildReport:
         return build_deck(opts, progress=tick)
 
 
-def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool, verbose: bool) -> None:
+def _located(d: Diagnostic, notes_dir: Path) -> str:
+    """``d`` as its line, a note named from the current folder (where an editor opens ``file:line``),
+    not from the notes folder as the build keeps it."""
+    path = Path(d.path)
+    if not path.is_absolute() and (notes_dir / path).is_file():
+        return str(replace(d, path=str(notes_dir / path)))
+    return str(d)
+
+
+def _print_diagnostics(report: BuildReport, err: Console, notes_dir: Path) -> None:
     for d in report.diagnostics:
         colour = "red" if d.level == "error" else "yellow"
-        err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]")
+        err.print(f"[{colour}]{rich_escape(_located(d, notes_dir))}[/{colour}]")
+
+
+def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool, verbose: bool,
+                   notes_dir: Path) -> None:
+    _print_diagnostics(report, err, notes_dir)
     if quiet:
         return
     kinds = ", ".join(f"{n} {k}" for k, n in report.cards.items())
@@ -309,9 +325,7 @@ def preview(
     except (CardgenError, OSError) as e:
         err.print(f"[red]error:[/red] {rich_escape(str(e))}")
         raise typer.Exit(1) from None
-    for d in report.diagnostics:
-        colour = "red" if d.level == "error" else "yellow"
-        err.print(f"[{colour}]{rich_escape(str(d))}[/{colour}]")
+    _print_diagnostics(report, err, opts.notes_dir)
     typer.echo(f"{report.notes} notes -> {len(cards)} cards; wrote {target}")
     if report.errors:
         raise typer.Exit(1)
