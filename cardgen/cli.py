@@ -167,7 +167,7 @@ def build(
     if not as_json:
         _print_summary(report, stdout, err, quiet, verbose, opts.notes_dir)
         if report_weak:
-            typer.echo("\n".join(report_lines(found)))
+            typer.echo("\n".join(report_lines(found, lambda path: _from_here(path, opts.notes_dir))))
     delivered = _deliver(deliver, report, err if as_json else stdout, err, quiet)
     if as_json:
         typer.echo(json.dumps(report.as_dict() | weak | delivered, indent=2, ensure_ascii=False))
@@ -241,13 +241,14 @@ def _run(opts: BuildOptions, show_bar: bool, console: Console) -> BuildReport:
         return build_deck(opts, progress=tick)
 
 
+def _from_here(path: str, notes_dir: Path) -> str:
+    """A note's path from the current folder (where an editor opens ``file:line``), not from the
+    notes folder as the build keeps it; any other path as it is."""
+    return str(notes_dir / path) if not Path(path).is_absolute() and (notes_dir / path).is_file() else path
+
+
 def _located(d: Diagnostic, notes_dir: Path) -> str:
-    """``d`` as its line, a note named from the current folder (where an editor opens ``file:line``),
-    not from the notes folder as the build keeps it."""
-    path = Path(d.path)
-    if not path.is_absolute() and (notes_dir / path).is_file():
-        return str(replace(d, path=str(notes_dir / path)))
-    return str(d)
+    return str(replace(d, path=_from_here(d.path, notes_dir)))
 
 
 def _print_diagnostics(report: BuildReport, err: Console, notes_dir: Path) -> None:

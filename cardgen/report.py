@@ -21,7 +21,8 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 
 from cardgen.extract.claims import STOP_WORDS
 from cardgen.markup import prose_words, text_of
@@ -163,14 +164,15 @@ def counts(weak: list[Weak]) -> dict[str, int]:
     return found
 
 
-def report_lines(weak: list[Weak]) -> list[str]:
+def report_lines(weak: list[Weak], where: Callable[[str], str] = str) -> list[str]:
+    """The report for a reader; ``where`` names a note as the reader's editor finds it."""
     lines = ["", f"quality report: {len(weak)} weak cards and notes"]
     kind = ""
     for w in weak:
         if w.kind != kind:
             kind = w.kind
             lines.append(f"{kind}:")
-        lines.append(f"  {w}")
+        lines.append(f"  {replace(w, path=where(w.path))}")
     lines.append("weak: " + ", ".join(f"{n} {k}" for k, n in counts(weak).items()))
     return lines
 

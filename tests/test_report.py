@@ -147,12 +147,13 @@ def test_cli_report_lists_by_kind_with_counts(vault):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     at = lines.index("quality report: 3 weak cards and notes")
+    here = vault.dir  # notes are named from the current folder, where an editor opens file:line
     assert lines[at + 1:] == [
         "long-answer:",
-        "  long.md:6: long-answer: the answer has 46 words (limit 40): split or trim it",
+        f"  {here / 'long.md'}:6: long-answer: the answer has 46 words (limit 40): split or trim it",
         "no-moments:",
-        "  long.md:1: no-moments: the note has no timestamp, so its cards link to the start of the video or nowhere",
-        "  plain.md:1: no-moments: the note has no timestamp, so its cards link to the start of the video or nowhere",
+        f"  {here / 'long.md'}:1: no-moments: the note has no timestamp, so its cards link to the start of the video or nowhere",
+        f"  {here / 'plain.md'}:1: no-moments: the note has no timestamp, so its cards link to the start of the video or nowhere",
         "weak: 1 long-answer, 0 gives-away, 0 no-key-term, 2 no-moments, 0 near-duplicate",
     ]
 
