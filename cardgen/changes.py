@@ -84,8 +84,9 @@ class Planner:
         if not self._track or record is None or not (ranked_keys(record.keys) or ranked_keys([c.key for c in cards])):
             return
         earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(record.keys).items() if p.retired is None}
-        if settle_ranks(cards, earlier, self.store.held_elsewhere):
-            for card in cards:
+        moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values())
+        for card in cards:
+            if card.key in moved:  # the workers made its GUID from the key it had
                 card.guid = card_guid(self.namespace, card.key)
 
     def previous(self, cards: list[StoredCard]) -> dict[str, Previous]:

@@ -44,9 +44,12 @@ def card_guid(namespace: str, key: str) -> str:
     return f"{_PAIRS[a]}{_PAIRS[b]}{_PAIRS[c]}{_PAIRS[d]}{_PAIRS[e]}".lstrip(_BASE91[0])
 
 
+CONCEPT_PREFIX = "concept#"
+
+
 def concept_key(term: str) -> str:
     """The key of the one card for a term several notes define: no note's, so no note owns it."""
-    return f"concept#{term}"
+    return f"{CONCEPT_PREFIX}{term}"
 
 
 @functools.lru_cache(maxsize=4096)

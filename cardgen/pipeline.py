@@ -296,8 +296,9 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             report.diagnostics.append(Diagnostic(str(opts.notes_dir), 1, (
                 "no Markdown notes here: every card of the deck retires. If the folder is not mounted or "
                 "synced yet, build again once it is: the cards come back in place, reviews and all")))
-        recovered = (not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000)
-                     and out.exists() and recover_from_deck(store, out))
+        # no state, beside a deck: its cards are taken from the old JSON state, else from the deck itself
+        lost = not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists()
+        recovered = lost and recover_from_deck(store, out)
         if damaged:
             report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, damaged + (
                 "; every card's identity was taken back from the deck" if recovered else "")))
@@ -305,7 +306,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             report.diagnostics.append(Diagnostic(str(out), 1, (
                 "no build state next to the deck; every card's identity was taken back from the deck itself, "
                 "so nothing comes back as a duplicate (edits made in Anki may be overwritten once)")))
-        elif not store.has_cards() and out.exists():
+        elif lost:
             report.diagnostics.append(Diagnostic(str(out), 1, (
                 "no build state next to the deck, and the deck is from a cardgen that did not keep identities in "
                 "it; rebuilt everything (cards keep their identities, except those re-attached in an earlier build, "

@@ -20,10 +20,9 @@ import zstandard
 
 from cardgen.apkg.collection import put_notes
 from cardgen.apkg.models import CLOZE_MODEL_ID
+from cardgen.ids import CONCEPT_PREFIX
 from cardgen.settings import RETIRED_TAG
 from cardgen.state import NoteRecord, Store, StoredCard
-
-CONCEPT_PREFIX = "concept#"  # the one card of a shared term is no note's own (cardgen.ids.concept_key)
 
 
 def deck_cards(apkg: Path) -> list[StoredCard]:

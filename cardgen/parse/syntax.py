@@ -69,10 +69,11 @@ def hide_comments(text: str) -> str:
     for n, line in enumerate(lines):
         if inside:
             close = line.find("%%")
-            lines[n], inside = ("", True) if close < 0 else (line[close + 2:], False)
-            if inside:
+            if close < 0:
+                lines[n] = ""
                 continue
-            line = lines[n]
+            line = lines[n] = line[close + 2:]
+            inside = False
         m = _FENCE.match(line)
         if fence is not None:
             fence = None if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) else fence
