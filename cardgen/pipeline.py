@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
+
 from cardgen.apkg.templates import TEMPLATE_FILES, load_templates
 from cardgen.decks import check_template
 from cardgen.errors import CardgenError, ConfigError, PackageError
@@ -343,6 +345,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             dirty = True
         store.put("config", config)
         store.put("templates", templates_hash)
+        # the deck's frames can be copied into the next one while it is the deck the last build wrote
+        frames = orjson.loads(store.get("frames") or b"null") if store.get("packaged") == _deck_stat(out) else None
         if dirty:
             store.put("packaged", None)  # until the .apkg is written: a crash in between repackages
         if opts.on_cards is not None:
@@ -361,13 +365,14 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         # the deck is packed in a thread (zstd lets go of the GIL) while this one makes a first build's
         # card indexes and counts the cards (SQLite lets go of it too)
         with ThreadPoolExecutor(1) as meanwhile:
-            packed = meanwhile.submit(write_apkg, collection, out) if repackage else None
+            packing = meanwhile.submit(write_apkg, collection, out, frames) if repackage else None
             if planner.index_after:
                 index_cards(db)
             _count_cards(report, store, extractors)
-            if packed is not None:
-                report.written = packed.result()
-        if repackage:
+            packed = packing.result() if packing is not None else None
+        if packed is not None:
+            report.written = packed.written
+            store.put("frames", orjson.dumps(packed.frames))  # before "packaged", which vouches for them
             store.put("packaged", _deck_stat(out))
         pending = store.conn.execute(
             "SELECT min(retired) FROM cards WHERE retired IS NOT NULL").fetchone()[0]

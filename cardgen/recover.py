@@ -32,7 +32,8 @@ def deck_cards(apkg: Path) -> list[StoredCard]:
         with tempfile.TemporaryDirectory(prefix="cardgen-recover-") as tmp:
             db = Path(tmp) / "collection.sqlite"
             with zipfile.ZipFile(apkg) as z, z.open("collection.anki21b") as packed, open(db, "wb") as raw:
-                shutil.copyfileobj(zstandard.ZstdDecompressor().stream_reader(packed), raw)
+                # a deck is several zstd frames (cardgen.apkg.package.FRAME_BYTES)
+                shutil.copyfileobj(zstandard.ZstdDecompressor().stream_reader(packed, read_across_frames=True), raw)
             with contextlib.closing(sqlite3.connect(db)) as conn:
                 deck_json = conn.execute("SELECT decks FROM col").fetchone()[0]
                 decks = {int(k): d["name"] for k, d in orjson.loads(deck_json).items()}

@@ -632,3 +632,49 @@ def test_cards_told_apart_by_order_keep_their_reviews_when_reordered(tmp_path: P
         after = plain(col.get_note(col.get_card(cid).nid).fields[0])
         assert after == before, (before, after)  # each studied card kept its own question
         assert col.get_card(cid).reps == 1
+
+
+def test_a_rebuild_copies_the_unchanged_frames_and_anki_reads_the_deck_whole(
+        tmp_path: Path, small_vault: Path, col, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild compresses again only the stretches of the collection that changed and copies the
+    others from the last deck; the deck is then several zstd frames, which Anki reads as one stream,
+    and its bytes are those of a deck packed from nothing."""
+    from cardgen.apkg import package
+
+    monkeypatch.setattr(package, "FRAME_BYTES", 4096)  # the small vault's collection in many frames
+    compressed: list[bytes] = []
+    compress = package._compress
+    monkeypatch.setattr(package, "_compress", lambda chunk: compressed.append(chunk) or compress(chunk))
+    out = tmp_path / "out"
+    v1 = build(small_vault, out, T0)
+    frames = len(compressed) - 1  # and the empty media list
+    assert frames > 10
+    import_apkg(col, v1.output)
+    before = notes_by_id(col)
+
+    note_file = small_vault / "photosynthesis.md"
+    note_file.write_text(note_file.read_text(encoding="utf-8").replace(OLD_DEFINITION, NEW_DEFINITION),
+                         encoding="utf-8")
+    compressed.clear()
+    v2 = build(small_vault, out, T0 + 10)
+    assert 0 < len(compressed) - 1 < frames / 2, f"{len(compressed) - 1} of {frames} frames compressed again"
+    deck = Path(v2.output).read_bytes()
+    fresh = tmp_path / "fresh.apkg"
+    package.write_apkg(out / ".cardgen" / "biology.anki2", fresh)
+    assert fresh.read_bytes() == deck
+
+    counts = log_counts(import_apkg(col, v2.output))
+    assert counts["new"] == 0 and counts["updated"] == 1, counts
+    after = notes_by_id(col)
+    assert set(after) == set(before)
+    assert [r.nid for r in after.values() if NEW_DEFINITION in r.fields.get("Back", "")] == \
+        [r.nid for r in before.values() if OLD_DEFINITION in r.fields.get("Back", "")]
+
+    # a deck that is not the one the last build wrote lends no frame: all are compressed again
+    Path(v2.output).write_bytes(b"PK\x03\x04 not the deck")
+    note_file.write_text(note_file.read_text(encoding="utf-8").replace("dense liquid", "thick liquid"),
+                         encoding="utf-8")
+    compressed.clear()
+    v3 = build(small_vault, out, T0 + 20)
+    assert len(compressed) - 1 >= frames
+    assert log_counts(import_apkg(col, v3.output))["updated"] == 1

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from conftest import T0, read_apkg
 
+from cardgen.apkg import package
 from cardgen.apkg.collection import create_collection
 from cardgen.pipeline import BuildOptions, build_deck
 from cardgen.state import open_store
@@ -20,7 +21,9 @@ from cardgen.state import open_store
 SCRIPT = """
 import sys
 from pathlib import Path
+from cardgen.apkg import package
 from cardgen.pipeline import BuildOptions, build_deck
+package.FRAME_BYTES = int(sys.argv[4])  # as in the test's own builds (conftest)
 build_deck(BuildOptions(notes_dir=Path(sys.argv[1]), out_dir=Path(sys.argv[2]), timestamp=float(sys.argv[3])))
 """
 
@@ -50,7 +53,8 @@ def files(out: Path) -> dict[str, bytes]:
 
 def crash(notes: Path, out: Path, ts: float, at: int) -> int:
     env = {**os.environ, "CARDGEN_CRASH_AT": str(at)}
-    return subprocess.run([sys.executable, "-c", SCRIPT, str(notes), str(out), str(ts)], env=env,
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(notes), str(out), str(ts), str(package.FRAME_BYTES)],
+                          env=env,
                           capture_output=True).returncode
 
 
