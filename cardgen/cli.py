@@ -16,7 +16,6 @@ from rich.markup import escape as rich_escape
 from cardgen import __version__
 from cardgen.config import CONFIG_FILE, SETTINGS, Config, load_config
 from cardgen.errors import CardgenError, ConfigError
-from cardgen.media import link_template_problem
 from cardgen.model import Diagnostic
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
@@ -62,6 +61,10 @@ def _config(ctx: typer.Context, notes_dir: Path) -> Config:
     if unknown:
         raise typer.BadParameter(f"unknown extractor {sorted(unknown)[0]!r}; choose from {', '.join(EXTRACTOR_NAMES)}",
                                  param_hint="--skip")
+    for s in SETTINGS:  # a flag is held to what cardgen.toml is
+        problem = s.check(given[s.key]) if s.check and given.get(s.key) is not None else None
+        if problem:
+            raise typer.BadParameter(problem, param_hint=f"--{s.flag.replace('_', '-')}" if s.flag else None)
     try:
         return load_config(notes_dir, given)
     except CardgenError as e:
@@ -74,11 +77,7 @@ def _source(ctx: typer.Context, name: str) -> str | None:
     return source.name if source is not None else None
 
 
-def _options(ctx: typer.Context, notes_dir: Path, link_template: str | None,
-             **kw: object) -> tuple[BuildOptions, Config]:
-    problem = link_template_problem(link_template) if link_template is not None else None
-    if problem:
-        raise typer.BadParameter(problem, param_hint="--link-template")
+def _options(ctx: typer.Context, notes_dir: Path, **kw: object) -> tuple[BuildOptions, Config]:
     config = _config(ctx, notes_dir)
     return BuildOptions(notes_dir=notes_dir, **config.build_options(), **kw), config  # type: ignore[arg-type]
 
@@ -141,8 +140,10 @@ def build(
 ) -> None:
     if watch and report_weak:
         raise typer.BadParameter("cannot be used with --watch", param_hint="--report")
+    if quiet and verbose:
+        raise typer.BadParameter("cannot be used with --quiet", param_hint="--verbose")
     cards: list[StoredCard] = []  # with --report: every card the deck holds
-    opts, config = _options(ctx, notes_dir, link_template, dry_run=dry_run,
+    opts, config = _options(ctx, notes_dir, dry_run=dry_run,
                             on_cards=cards.extend if report_weak else None)
     deliver = _delivery(into, anki_connect, anki_connect_url, suspend_retired)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -316,7 +317,7 @@ def preview(
     from cardgen.preview import page, write_page
 
     cards: list[StoredCard] = []
-    opts, _ = _options(ctx, notes_dir, link_template, dry_run=True, on_cards=cards.extend)
+    opts, _ = _options(ctx, notes_dir, dry_run=True, on_cards=cards.extend)
     err = Console(stderr=True, soft_wrap=True, highlight=False)
     try:
         report = build_deck(opts)

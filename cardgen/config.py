@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cardgen.decks import PLACEHOLDERS, check_tag, check_template
+from cardgen.decks import PLACEHOLDERS, check_deck, check_tag, check_template
 from cardgen.errors import ConfigError
 from cardgen.media import MediaOptions, link_template_problem
 from cardgen.settings import (
@@ -55,7 +55,7 @@ def _each_tag(tags: tuple[str, ...]) -> str | None:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("deck", str, None, "name of the top deck, and of the .apkg", "deck", "deck"),
+    Setting("deck", str, None, "name of the top deck, and of the .apkg", "deck", "deck", check=check_deck),
     Setting("deck_template", str, DECK_TEMPLATE,
             "every note's deck; placeholders " + ", ".join("{" + p + "}" for p in PLACEHOLDERS),
             "deck_template", check=check_template),

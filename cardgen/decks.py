@@ -38,6 +38,13 @@ def check_template(template: str) -> str | None:
     return None
 
 
+def check_deck(name: str) -> str | None:
+    """Why ``name`` cannot be the top deck, or ``None`` when it can."""
+    if _clean(name):
+        return None
+    return f"deck name {name!r} is empty; name the top deck with a word (or leave it out: the notes folder's name)"
+
+
 def check_tag(tag: str) -> str | None:
     """Why ``tag`` is not an Anki tag, or ``None`` when it is."""
     if not tag or any(c.isspace() for c in tag):

@@ -146,6 +146,29 @@ def test_out_of_range_numbers_are_usage_errors_as_in_cardgen_toml(vault):
     assert not vault.out.exists()
 
 
+def test_a_deck_name_with_no_word_is_a_usage_error_as_in_cardgen_toml(vault):
+    """Before, --deck "::" built a deck named "_" into cardgen.apkg, and --deck "" the folder's deck while
+    `config` showed deck = ""."""
+    vault.write("good.md", GOOD)
+    for name in ("::", "", " :: "):
+        result = run(str(vault.dir), "--out", str(vault.out), "--deck", name)
+        assert result.exit_code == 2 and "is empty; name the top deck with a word" in result.output, name
+    assert not vault.out.exists()
+    (vault.dir / "cardgen.toml").write_text('deck = "::"\n')
+    result = run(str(vault.dir), "--out", str(vault.out))
+    assert result.exit_code == 1 and "cardgen.toml:1: deck: deck name '::' is empty" in result.output
+    (vault.dir / "cardgen.toml").unlink()
+    assert run(str(vault.dir), "--out", str(vault.out), "--deck", "Physics").exit_code == 0
+    assert [p.name for p in vault.out.glob("*.apkg")] == ["Physics.apkg"]
+
+
+def test_quiet_and_verbose_together_is_a_usage_error(vault):
+    vault.write("good.md", GOOD)
+    result = run(str(vault.dir), "--out", str(vault.out), "-q", "-v")
+    assert result.exit_code == 2 and "cannot be used with --quiet" in result.output
+    assert not vault.out.exists()
+
+
 def test_an_emptied_notes_folder_says_so(vault):
     """An unmounted or half-synced vault seen by a scheduled build: before, every card retired silently."""
     note = vault.write("good.md", GOOD)
