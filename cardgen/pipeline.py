@@ -345,8 +345,8 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
             dirty = True
         store.put("config", config)
         store.put("templates", templates_hash)
-        # the deck's frames can be copied into the next one while it is the deck the last build wrote
-        frames = orjson.loads(store.get("frames") or b"null") if store.get("packaged") == _deck_stat(out) else None
+        last = orjson.loads(store.get("packaged") or b"null")  # the deck the last build wrote (Packed.record)
+        last = last if isinstance(last, dict) else None  # (before frames, only the deck's stat was kept)
         if dirty:
             store.put("packaged", None)  # until the .apkg is written: a crash in between repackages
         if opts.on_cards is not None:
@@ -360,20 +360,19 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         checkpoint()
         for old in legacy_files(opts.out_dir, stem):
             old.unlink()
-        repackage = dirty or not out.exists() or store.get("packaged") != _deck_stat(out)
+        repackage = dirty or last is None or last["deck"] != _stat(str(out))  # gone or replaced: packed again
         db, collection = state_paths(state_root, stem)
         # the deck is packed in a thread (zstd lets go of the GIL) while this one makes a first build's
         # card indexes and counts the cards (SQLite lets go of it too)
         with ThreadPoolExecutor(1) as meanwhile:
-            packing = meanwhile.submit(write_apkg, collection, out, frames) if repackage else None
+            packing = meanwhile.submit(write_apkg, collection, out, last) if repackage else None
             if planner.index_after:
                 index_cards(db)
             _count_cards(report, store, extractors)
             packed = packing.result() if packing is not None else None
         if packed is not None:
             report.written = packed.written
-            store.put("frames", orjson.dumps(packed.frames))  # before "packaged", which vouches for them
-            store.put("packaged", _deck_stat(out))
+            store.put("packaged", orjson.dumps(packed.record))
         pending = store.conn.execute(
             "SELECT min(retired) FROM cards WHERE retired IS NOT NULL").fetchone()[0]
     finally:
@@ -384,13 +383,6 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         files={rel: stats[rel] for rel in paths if stats[rel]}, out=file_stat(out),
         report=report), snapshot_path)
     return report
-
-
-def _deck_stat(out: Path) -> str | None:
-    try:
-        return json.dumps(file_stat(out))
-    except OSError:
-        return None
 
 
 @functools.cache

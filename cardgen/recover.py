@@ -9,7 +9,6 @@ the state lost (a CI cache miss, a deleted ``.cardgen/``) it would come back as 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -20,6 +19,7 @@ import zstandard
 
 from cardgen.apkg.collection import put_notes
 from cardgen.apkg.models import CLOZE_MODEL_ID
+from cardgen.apkg.package import unpack_collection
 from cardgen.ids import CONCEPT_PREFIX
 from cardgen.settings import RETIRED_TAG
 from cardgen.state import NoteRecord, Store, StoredCard
@@ -31,9 +31,7 @@ def deck_cards(apkg: Path) -> list[StoredCard]:
     try:
         with tempfile.TemporaryDirectory(prefix="cardgen-recover-") as tmp:
             db = Path(tmp) / "collection.sqlite"
-            with zipfile.ZipFile(apkg) as z, z.open("collection.anki21b") as packed, open(db, "wb") as raw:
-                # a deck is several zstd frames (cardgen.apkg.package.FRAME_BYTES)
-                shutil.copyfileobj(zstandard.ZstdDecompressor().stream_reader(packed, read_across_frames=True), raw)
+            unpack_collection(apkg, db)
             with contextlib.closing(sqlite3.connect(db)) as conn:
                 deck_json = conn.execute("SELECT decks FROM col").fetchone()[0]
                 decks = {int(k): d["name"] for k, d in orjson.loads(deck_json).items()}

@@ -411,7 +411,7 @@ class Snapshot:
     report: Any
 
 
-def file_stat(path: str | Path) -> list[int]:
+def file_stat(path: str | Path | int) -> list[int]:  # a path, or an open file's descriptor
     st = os.stat(path)
     return [st.st_mtime_ns, st.st_size]
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import zstandard
 
+from cardgen.apkg.package import unpack_collection
 from cardgen.pipeline import BuildOptions, BuildReport, build_deck
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,8 +89,7 @@ def read_apkg(path: Path) -> list[dict]:
     with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory() as tmp:
         assert z.read("meta") == b"\x08\x03", "the package declares collection.anki21b"
         collection = Path(tmp) / "collection.anki2"
-        with z.open("collection.anki21b") as packed:  # several zstd frames: the reader goes across them
-            collection.write_bytes(zstandard.ZstdDecompressor().stream_reader(packed, read_across_frames=True).read())
+        unpack_collection(path, collection)
         db = sqlite3.connect(collection)
         try:
             models_json, decks_json = db.execute("select models, decks from col").fetchone()

@@ -10,9 +10,11 @@ is strictly newer than the note's, so two builds in the same second would be sil
 from __future__ import annotations
 
 import html
+import os
 import re
 import textwrap
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -670,11 +672,33 @@ def test_a_rebuild_copies_the_unchanged_frames_and_anki_reads_the_deck_whole(
     assert [r.nid for r in after.values() if NEW_DEFINITION in r.fields.get("Back", "")] == \
         [r.nid for r in before.values() if OLD_DEFINITION in r.fields.get("Back", "")]
 
-    # a deck that is not the one the last build wrote lends no frame: all are compressed again
-    Path(v2.output).write_bytes(b"PK\x03\x04 not the deck")
-    note_file.write_text(note_file.read_text(encoding="utf-8").replace("dense liquid", "thick liquid"),
-                         encoding="utf-8")
-    compressed.clear()
-    v3 = build(small_vault, out, T0 + 20)
-    assert len(compressed) - 1 >= frames
+    def rebuild(word: str, when: float) -> BuildReport:
+        note_file.write_text(re.sub(r"The stroma is the \w+", f"The stroma is the {word}",
+                                    note_file.read_text(encoding="utf-8")), encoding="utf-8")
+        compressed.clear()
+        return build(small_vault, out, when)
+
+    # a frame of the old deck damaged in place, its size and time kept: it is not copied
+    deck_path = Path(v2.output)
+    stat = deck_path.stat()
+    with zipfile.ZipFile(deck_path) as z:
+        start = z.getinfo("collection.anki21b").header_offset + 30 + len("collection.anki21b") + 20  # zip64 extra
+    damaged = bytearray(deck)
+    damaged[start + 6000] ^= 0xFF  # inside the second frame
+    deck_path.write_bytes(bytes(damaged))
+    os.utime(deck_path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    v3 = rebuild("thick", T0 + 20)
+    package.write_apkg(out / ".cardgen" / "biology.anki2", fresh)
+    assert Path(v3.output).read_bytes() == fresh.read_bytes()
     assert log_counts(import_apkg(col, v3.output))["updated"] == 1
+
+    # frames another packer made (a zstd upgrade) are not copied either: the bytes would differ
+    monkeypatch.setattr(package, "_packer", lambda: "zstd 9.9.9 level 1, frames of 4096")
+    rebuild("clear", T0 + 30)
+    assert len(compressed) - 1 >= frames
+
+    # nor are those of a deck that is not the one the last build wrote
+    Path(v3.output).write_bytes(b"PK\x03\x04 not the deck")
+    v5 = rebuild("watery", T0 + 40)
+    assert len(compressed) - 1 >= frames
+    assert log_counts(import_apkg(col, v5.output))["updated"] == 1

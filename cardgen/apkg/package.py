@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import functools
 import os
+import shutil
 import tempfile
 import threading
 import zipfile
@@ -23,6 +25,7 @@ from cardgen.faults import checkpoint
 from cardgen.markup import escape_recurring
 from cardgen.media import NoteMedia
 from cardgen.model import Card
+from cardgen.state import file_stat
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed entry dates: same content, same bytes
 _META_LATEST = b"\x08\x03"  # protobuf PackageMetadata{version: 3}: "the collection is collection.anki21b"
@@ -31,20 +34,24 @@ _META_LATEST = b"\x08\x03"  # protobuf PackageMetadata{version: 3}: "the collect
 # changed and copies the others from the deck it wrote last time: a one-note edit changes a few pages
 # of a 100 MB collection, and hashing all of it costs a tenth of compressing it.
 FRAME_BYTES = 1 << 20
-_IN_FLIGHT = 4  # frames compressed at once, on two threads (zstd lets go of the GIL): memory stays flat
+_QUEUED = 4  # frames read ahead while two threads compress (zstd lets go of the GIL): memory stays flat
 _compressors = threading.local()
+
+
+def _packer() -> str:
+    """What makes a frame's bytes: a frame is copied only into a deck the same packer makes."""
+    return f"zstd {zstandard.ZSTD_VERSION} level 1, frames of {FRAME_BYTES}"
 
 
 class Packed(NamedTuple):
     written: bool  # False when the deck already held these exact bytes (it was left untouched)
-    frames: list[list[Any]]  # each frame's [digest of its collection bytes, compressed size]: for the next build
+    # for the next build: the deck's file_stat, the packer, and each frame's [hash of its collection
+    # bytes, compressed size, hash of its compressed bytes]
+    record: dict[str, Any]
 
 
 def _same_bytes(a: str, b: Path) -> bool:
-    if not b.exists() or os.path.getsize(a) != b.stat().st_size:
-        return False
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        return fa.read() == fb.read()
+    return b.exists() and filecmp.cmp(a, b, shallow=False)  # block by block: a deck may be hundreds of MB
 
 
 def current_umask() -> int:
@@ -112,8 +119,8 @@ class _Previous:
     def __init__(self, entry: IO[bytes], frames: list[list[Any]]):
         self.entry, self.frames, self.next = entry, frames, 0
 
-    def frame(self, index: int, digest: str, size: int) -> bytes | None:
-        """Frame ``index``, if it packs ``size`` bytes hashing to ``digest``; else None."""
+    def frame(self, index: int, digest: str) -> bytes | None:
+        """Frame ``index``, if it packs the collection bytes that hash to ``digest``; else None."""
         if index >= len(self.frames) or self.frames[index][0] != digest:
             return None
         try:
@@ -121,27 +128,29 @@ class _Previous:
                 self.entry.read(self.frames[self.next][1])
                 self.next += 1
             self.next += 1
-            data = self.entry.read(self.frames[index][1])
-            whole = len(data) == self.frames[index][1] and zstandard.frame_content_size(data) == size
-        except (OSError, zipfile.BadZipFile, zstandard.ZstdError):
-            self.frames = []  # the old deck cannot be read: every frame is compressed afresh
+            _, size, packed_digest = self.frames[index]
+            data = self.entry.read(size)
+        except Exception:  # noqa: BLE001 - whatever befell the old deck, this one is compressed afresh
+            self.frames = []
             return None
-        return data if whole else None
+        return data if xxhash.xxh3_128_hexdigest(data) == packed_digest else None
 
 
 @contextlib.contextmanager
-def _previous(out: Path, frames: list[list[Any]] | None) -> Iterator[_Previous | None]:
-    if not frames:
+def _previous(out: Path, last: dict[str, Any] | None) -> Iterator[_Previous | None]:
+    """The last deck's frames, if ``out`` is still that deck and the same packer made it."""
+    if not last or last.get("packer") != _packer():
         yield None
         return
-    try:
-        deck = zipfile.ZipFile(out)
-        entry = deck.open("collection.anki21b")
-    except (OSError, zipfile.BadZipFile, KeyError):
-        yield None
-        return
-    with deck, entry:
-        yield _Previous(entry, frames)
+    with contextlib.ExitStack() as opened:
+        entry: IO[bytes] | None = None
+        try:
+            raw = opened.enter_context(open(out, "rb"))
+            if file_stat(raw.fileno()) == last["deck"]:  # the file opened, not one stat-ed before
+                entry = opened.enter_context(opened.enter_context(zipfile.ZipFile(raw)).open("collection.anki21b"))
+        except Exception:  # noqa: BLE001 - an unreadable old deck only means compressing every frame
+            entry = None
+        yield _Previous(entry, last["frames"]) if entry else None
 
 
 def _pack(collection: Path, entry: IO[bytes], previous: _Previous | None) -> list[list[Any]]:
@@ -153,28 +162,35 @@ def _pack(collection: Path, entry: IO[bytes], previous: _Previous | None) -> lis
         digest, frame = pending.popleft()
         data = frame if isinstance(frame, bytes) else frame.result()
         entry.write(data)
-        frames.append([digest, len(data)])
+        frames.append([digest, len(data), xxhash.xxh3_128_hexdigest(data)])
 
     # read, not mapped: a mapped collection's pages would count in the build's memory, 400 MB at 20,000 notes
     with open(collection, "rb") as db, ThreadPoolExecutor(2) as pool:
         for index, chunk in enumerate(iter(lambda: db.read(FRAME_BYTES), b"")):
             digest = xxhash.xxh3_128_hexdigest(chunk)
-            kept = previous.frame(index, digest, len(chunk)) if previous else None
+            kept = previous.frame(index, digest) if previous else None
             pending.append((digest, kept if kept is not None else pool.submit(_compress, chunk)))
-            if len(pending) > _IN_FLIGHT:
+            if len(pending) > _QUEUED:
                 write_first()
         while pending:
             write_first()
     return frames
 
 
-def write_apkg(collection: Path, out: Path, reuse: list[list[Any]] | None = None) -> Packed:
+def unpack_collection(apkg: Path, db: Path) -> None:
+    """Write the collection inside a deck cardgen wrote to ``db``."""
+    with zipfile.ZipFile(apkg) as z, z.open("collection.anki21b") as packed, open(db, "wb") as raw:
+        # across frames: zstandard's reader stops at the end of the first by default before 0.25
+        shutil.copyfileobj(zstandard.ZstdDecompressor().stream_reader(packed, read_across_frames=True), raw)
+
+
+def write_apkg(collection: Path, out: Path, last: dict[str, Any] | None = None) -> Packed:
     """Pack ``collection`` into ``out`` atomically: the old file stays whole until the new one is.
 
     The format is the one Anki itself exports since 2.1.50: the collection compressed with zstd
-    (``collection.anki21b``), which packs 4x faster than a zip's deflate and smaller. ``reuse`` is
-    the frame index the last build returned, when ``out`` is still the deck it wrote: its unchanged
-    frames are copied, not compressed again (the bytes are the same either way).
+    (``collection.anki21b``), which packs 4x faster than a zip's deflate and smaller. ``last`` is the
+    record the last build's ``Packed`` returned: while ``out`` is still that deck, its frames of
+    unchanged bytes are copied, not compressed again, which gives the same bytes.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_zip = None
@@ -184,21 +200,21 @@ def write_apkg(collection: Path, out: Path, reuse: list[list[Any]] | None = None
             z.writestr(zipfile.ZipInfo("meta", _ZIP_DATE), _META_LATEST)
             # streamed, not read whole; fixed entry dates and compressor settings keep the bytes reproducible
             with z.open(zipfile.ZipInfo("collection.anki21b", _ZIP_DATE), "w", force_zip64=True) as entry, \
-                    _previous(out, reuse) as previous:
+                    _previous(out, last) as previous:
                 frames = _pack(collection, entry, previous)
             checkpoint()
             z.writestr(zipfile.ZipInfo("media", _ZIP_DATE), _compress(b""))  # no media files
-        if _same_bytes(tmp_zip, out):  # leave an identical deck untouched: its mtime says "no change"
-            return Packed(False, frames)
-        checkpoint()
-        with open(tmp_zip, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp_zip, 0o666 & ~current_umask())
-        checkpoint()
-        os.replace(tmp_zip, out)
-        tmp_zip = None
-        checkpoint()
-        return Packed(True, frames)
+        written = not _same_bytes(tmp_zip, out)  # an identical deck is left untouched: its mtime says "no change"
+        if written:
+            checkpoint()
+            with open(tmp_zip, "rb") as f:
+                os.fsync(f.fileno())
+            os.chmod(tmp_zip, 0o666 & ~current_umask())
+            checkpoint()
+            os.replace(tmp_zip, out)
+            tmp_zip = None
+            checkpoint()
+        return Packed(written, {"deck": file_stat(out), "packer": _packer(), "frames": frames})
     except OSError as e:
         raise PackageError(f"could not write {out}: {e.strerror or e}; the previous deck is unchanged") from None
     finally:
