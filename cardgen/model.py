@@ -46,7 +46,6 @@ class Block:
     """
 
     kind: str
-    html: str
     units: tuple[tuple[str, Text], ...]
     line: int
 

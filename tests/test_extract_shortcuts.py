@@ -40,8 +40,8 @@ def test_candidates_rank_words_as_a_full_stable_sort_does():
 
 def test_an_answer_of_sentences_is_one_paragraph_as_join_makes_it():
     units = [("sentence", Text(f"<b>s{i}</b>.", f"s{i}.")) for i in range(3)]
-    answer = study_answer([Block("paragraph", "", tuple(units), 1)])
+    answer = study_answer([Block("paragraph", tuple(units), 1)])
     assert answer == _join(units) == Text("<p><b>s0</b>. <b>s1</b>. <b>s2</b>.</p>", "s0. s1. s2.")
     mixed = [*units[:1], ("item", Text("i", "i")), *units[1:]]
-    assert study_answer([Block("list", "", tuple(mixed), 1)]) == _join(mixed)
+    assert study_answer([Block("list", tuple(mixed), 1)]) == _join(mixed)
     assert study_answer([]) == _join([]) == Text("", "")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cardgen.errors import NoteError
-from cardgen.model import Diagnostic, Note, Section, Sentence, Text
+from cardgen.model import Block, Diagnostic, Note, Section, Sentence, Text
 from cardgen.parse import parse_note
 from cardgen.timestamps import Moment
 
@@ -63,26 +63,28 @@ def units(s: Section) -> list[str]:
     return [t.plain for b in s.blocks for _, t in b.units]
 
 
-def _texts(note: Note) -> tuple[list[Text], list[str]]:
-    """Every Text of a note (headings, callout titles, units, claims) and every block's HTML."""
+def _texts(note: Note) -> list[Text]:
+    """Every Text of a note: headings, callout titles, the units of blocks (answers), claims."""
     texts: list[Text] = []
-    blocks_html: list[str] = []
     for s in note.sections:
         texts.extend(t for t in [s.heading] + [c.title for c in s.callouts] if t is not None)
         blocks = list(s.blocks) + [b for c in s.callouts for b in c.blocks]
-        blocks_html.extend(b.html for b in blocks)
         texts.extend(t for b in blocks for _, t in b.units)
         texts.extend(c.text for c in s.claims)
-    return texts, blocks_html
+    return texts
+
+
+def html_of(block: Block) -> str:
+    """What of a block can reach a card: its units' HTML."""
+    return " ".join(t.html for _, t in block.units)
 
 
 def all_html(note: Note) -> list[str]:
-    texts, blocks_html = _texts(note)
-    return [t.html for t in texts] + blocks_html
+    return [t.html for t in _texts(note)]
 
 
 def all_plain(note: Note) -> list[str]:
-    return [t.plain for t in _texts(note)[0]]
+    return [t.plain for t in _texts(note)]
 
 
 STAMP_DEBRIS = re.compile(r"yt-timestamp|data-t|\]\(|\[\d|#t=|\x00")
@@ -302,7 +304,7 @@ def test_stamp_in_fenced_code_stays_code() -> None:
     (block,) = s.blocks
     assert block.kind == "code"
     assert block.units[0][1].plain == code
-    assert "&lt;a class=&quot;yt-timestamp&quot; data-t=&quot;00:05:01&quot;&gt;[00:05:01]&lt;/a&gt;" in block.html
+    assert "&lt;a class=&quot;yt-timestamp&quot; data-t=&quot;00:05:01&quot;&gt;[00:05:01]&lt;/a&gt;" in html_of(block)
 
 
 def test_stamp_in_inline_code_stays_code() -> None:
@@ -310,7 +312,7 @@ def test_stamp_in_inline_code_stays_code() -> None:
     assert s.claims == () and s.moments == ()
     (block,) = s.blocks
     assert block.units[0][1].plain == "Write mark [00:06:01] to note the moment in your own code."
-    assert "<code>mark [00:06:01]</code>" in block.html
+    assert "<code>mark [00:06:01]</code>" in html_of(block)
 
 
 def test_anchor_alone_on_its_line_is_loose() -> None:
@@ -351,7 +353,7 @@ def test_stamp_after_display_math() -> None:
     s = section(f"$$ x^2 + y^2 = r^2 $$ {A('00:02:29')}")
     assert s.moments == (Moment(149),)
     (block,) = s.blocks
-    assert block.html == "<p>\\[x^2 + y^2 = r^2\\]</p>"
+    assert html_of(block) == "\\[x^2 + y^2 = r^2\\]"
     assert [t.plain for _, t in block.units] == ["x^2 + y^2 = r^2"]
 
 
@@ -644,7 +646,7 @@ def test_nested_callout_in_plain_blockquote() -> None:
     assert c.title is not None and c.title.plain == "Population Standard Deviation"
     assert c.line == 4
     assert [b.kind for b in c.blocks] == ["paragraph", "list"]
-    assert c.blocks[0].html == "<p>\\(\\sigma = \\sqrt&#123;x&#125;\\)</p>"
+    assert html_of(c.blocks[0]) == "\\(\\sigma = \\sqrt&#123;x&#125;\\)"
     assert [t.plain for _, t in c.blocks[1].units] == ["x_i represents one value of the data"]
     assert [(b.kind, units_) for b in s.blocks for units_ in [[t.plain for _, t in b.units]]] == [
         ("quote", ["Some plain quote text comes first."])]
@@ -679,7 +681,6 @@ def test_plain_blockquote_is_a_quote_not_a_callout() -> None:
     assert s.callouts == ()
     (block,) = s.blocks
     assert block.kind == "quote"
-    assert block.html.startswith("<blockquote>")
     assert claim_list(s) == [('"If you have an AI evaluating, you need to evaluate the eval now."', (672,))]
 
 
@@ -1040,7 +1041,7 @@ def test_display_math_block(md: str, html: str, plain: str) -> None:
     s = section(md)
     (block,) = s.blocks
     assert block.kind == "math"
-    assert block.html == html
+    assert html_of(block) == html
     assert block.units == (("whole", block.units[0][1]),)
     assert block.units[0][1].plain == plain
 
@@ -1051,7 +1052,7 @@ def _summary(note: Note) -> object:
          [(c.text.plain, c.text.html, c.moments, c.line) for c in s.claims],
          [(c.kind, c.title and c.title.plain, c.line, c.moments,
            [t.plain for b in c.blocks for _, t in b.units]) for c in s.callouts],
-         [(b.kind, b.line, b.html) for b in s.blocks]) for s in note.sections])
+         [(b.kind, b.line, html_of(b)) for b in s.blocks]) for s in note.sections])
 
 
 @pytest.mark.parametrize("variant", ["crlf", "cr", "bom", "bom+crlf"])
@@ -1120,10 +1121,10 @@ def test_stamps_in_an_html_block_mark_its_sentences() -> None:
         ("This prevents negative signals from skewing your optimization.", (102,), 5),
         ("The second detail sentence is long enough to be a claim.", (180,), 9)]
     assert seconds(s.moments) == (95, 102, 180)  # the script's stamp is no reader's
-    assert [b.html for b in s.blocks] == [
-        "<p>Pro Tip from Silvin Exclude users who cancel their free trial within the first hours. "
-        "This prevents negative signals from skewing your optimization.</p>",
-        "<p>More The second detail sentence is long enough to be a claim.</p>",
+    assert [html_of(b) for b in s.blocks] == [
+        "Pro Tip from Silvin Exclude users who cancel their free trial within the first hours. "
+        "This prevents negative signals from skewing your optimization.",
+        "More The second detail sentence is long enough to be a claim.",
         "<div>No stamp here, so it stays as it was.</div>\n"]
 
 
@@ -1151,7 +1152,7 @@ def test_a_stamp_with_escaped_brackets_is_a_stamp_not_a_formula() -> None:
                 "A formula \\[x^2\\] stays a formula.")
     assert claim_list(s) == [("The collector pauses the world during marking in older runtimes.", (60,))]
     assert units(s)[1] == "A formula x^2 stays a formula."
-    assert "\\[x^2\\]" in s.blocks[0].html
+    assert "\\[x^2\\]" in html_of(s.blocks[0])
 
 
 @pytest.mark.parametrize("mark", ["**", "*", "__"])
@@ -1191,4 +1192,4 @@ def test_percent_signs_in_code_are_code() -> None:
     s = section("Use `%%` to open a comment in Obsidian notes.\n\n```\n%% not a comment\n```\n\nStill shown after it.")
     assert units(s)[0] == "Use %% to open a comment in Obsidian notes."
     assert "Still shown after it." in units(s)
-    assert "%% not a comment" in s.blocks[1].html
+    assert "%% not a comment" in html_of(s.blocks[1])

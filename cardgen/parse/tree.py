@@ -130,7 +130,7 @@ class Walker:
     def block(self, tok: Token, sink: Sink) -> Block | None:
         kind = tok["type"]
         if kind in ("paragraph", "block_text"):
-            return self.paragraph(tok, sink, wrap=kind == "paragraph")
+            return self.paragraph(tok, sink)
         if kind == "list":
             return self.list_block(tok, sink)
         if kind == "block_quote":
@@ -140,23 +140,21 @@ class Walker:
         if kind == "block_code":
             raw = tok["raw"].rstrip("\n")
             line = self.loc.line_of(raw)
-            return Block("code", f"<pre><code>{escape(raw)}</code></pre>", (("whole", Text(
-                f"<pre><code>{escape(raw)}</code></pre>", raw)),), line)
+            return Block("code", (("whole", Text(f"<pre><code>{escape(raw)}</code></pre>", raw)),), line)
         if kind == "block_math":
             html = f"\\[{escape(tok['raw'].strip())}\\]"
-            return Block("math", html, (("whole", Text(html, tok["raw"].strip())),), self.loc.line_of(tok["raw"]))
+            return Block("math", (("whole", Text(html, tok["raw"].strip())),), self.loc.line_of(tok["raw"]))
         if kind == "block_html":
             html = sanitize(tok["raw"])
             plain = clean(text_of(html))
-            return Block("html", html, (("whole", Text(html, plain)),), self.loc.line_of(tok["raw"])) if plain else None
+            return Block("html", (("whole", Text(html, plain)),), self.loc.line_of(tok["raw"])) if plain else None
         if kind == "heading":  # a heading inside a list or quote: bold text, not a section
             text, moments = inline_text(tok["children"], self.ctx)
             sink.moments.extend(moments)
-            return Block("paragraph", f"<p><b>{text.html}</b></p>", (("sentence", text),),
-                         self.loc.line_of(tok.get("src", "")))
+            return Block("paragraph", (("sentence", text),), self.loc.line_of(tok.get("src", "")))
         return None
 
-    def paragraph(self, tok: Token, sink: Sink, wrap: bool = True) -> Block | None:
+    def paragraph(self, tok: Token, sink: Sink) -> Block | None:
         line = self.loc.line_of(tok.get("src", ""))
         units: list[tuple[str, Text]] = []
         for toks, offset in split_sentences(tok["children"]):
@@ -169,13 +167,9 @@ class Walker:
             if s.moments:  # most sentences have none, and are no claim
                 self._claim(s, sink)
             units.append(("sentence", s.text))
-        if not units:
-            return None
-        html = " ".join([t.html for _, t in units])
-        return Block("paragraph", f"<p>{html}</p>" if wrap else html, tuple(units), line)
+        return Block("paragraph", tuple(units), line) if units else None
 
     def list_block(self, tok: Token, sink: Sink) -> Block | None:
-        items: list[str] = []
         units: list[tuple[str, Text]] = []
         line = None
         for item in tok["children"]:
@@ -183,17 +177,13 @@ class Walker:
             if not inner:
                 continue
             line = inner[0].line if line is None else line
-            items.append("<li>" + "".join(b.html for b in inner) + "</li>")
             lead = inner[0]
             if lead.kind == "paragraph":
                 units.append(("item", Text(" ".join(t.html for _, t in lead.units),
                                            " ".join(t.plain for _, t in lead.units))))
             else:
                 units.extend(lead.units)
-        if not items:
-            return None
-        tag = "ol" if tok["attrs"].get("ordered") else "ul"
-        return Block("list", f"<{tag}>{''.join(items)}</{tag}>", tuple(units), line or self.loc.line_of(""))
+        return Block("list", tuple(units), line) if line is not None else None
 
     def quote(self, tok: Token, sink: Sink) -> Block | None:
         callout = self.callout(tok, sink)
@@ -204,7 +194,7 @@ class Walker:
         if not inner:
             return None
         units = tuple(u for b in inner for u in b.units)
-        return Block("quote", "<blockquote>" + "".join(b.html for b in inner) + "</blockquote>", units, inner[0].line)
+        return Block("quote", units, inner[0].line)
 
     def callout(self, tok: Token, outer: Sink) -> Callout | None:
         """``> [!kind] Title`` (also the bold pseudo-callout ``> **[!kind] Title**``) -> Callout."""
@@ -268,7 +258,7 @@ class Walker:
                 rows_html.append("<tr>" + "".join(f"<td>{c.html}</td>" for c, _ in cells) + "</tr>")
                 self._row_claim(head, cells, row_line, sink, units)
         html = "<table>" + "".join(rows_html) + "</table>"
-        return Block("table", html, tuple(units) or (("whole", Text(html, "")),), line or self.loc.line_of(""))
+        return Block("table", tuple(units) or (("whole", Text(html, "")),), line or self.loc.line_of(""))
 
     def _row_claim(self, head: list[Text], cells: list[tuple[Text, list[Moment]]], line: int, sink: Sink,
                    units: list[tuple[str, Text]]) -> None:
