@@ -54,9 +54,10 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     sections = walker.sections(tokens)
     if ctx.slip_examples:
         line, example = next(iter(ctx.slip_examples.values()))
+        n = len(ctx.slip_examples)
+        which = f"stamp [{example}]" if n == 1 else f"{n} stamps such as [{example}]"
         diagnostics.append(Diagnostic(path, line, (
-            f"{len(ctx.slip_examples)} stamp(s) such as [{example}] read as minutes:seconds "
-            "(the mm:ss:00 slip); write [mm:ss] to silence this")))
+            f"{which} read as minutes:seconds (the mm:ss:00 slip); write [mm:ss] to silence this")))
     diagnostics.extend(Diagnostic(path, line, message) for line, message in ctx.problems)
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
