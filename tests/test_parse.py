@@ -793,6 +793,27 @@ def test_frontmatter_tags(value: str, tags: tuple[str, ...]) -> None:
     assert note.tags == tags
 
 
+@pytest.mark.parametrize("dates", ["created: 2024-02-30", "date: 0000-00-00\ncreated: 2024-13-45",
+                                   "published: 2024-01-05 10:00:00"])
+def test_frontmatter_dates_are_text_even_impossible_ones(dates: str) -> None:
+    """cardgen reads no date: an impossible one (a placeholder) must not fail the note."""
+    note, diagnostics = parse(f"---\ntitle: T\n{dates}\nid: 2024-02-30\n---\nSome text.")
+    assert note.title == "T" and note.key == "id:2024-02-30"
+    assert diagnostics == []
+
+
+@pytest.mark.parametrize(("front", "title", "channel", "tags"), [
+    # Obsidian's property editor writes links quoted; typed by hand, unquoted, YAML reads lists in a list
+    ('title: "[[gd|Gradient Descent]]"\nchannel: "[[3Blue1Brown]]"\ntags: [[ml]]',
+     "Gradient Descent", "3Blue1Brown", ("ml",)),
+    ('title: [a, b]\nchannel: [[Some Channel]]\ntags:\n  - "[[topic/ml]]"\n  - plain',
+     "a, b", "Some Channel", ("topic::ml", "plain")),
+])
+def test_frontmatter_links_and_lists_read_as_text(front: str, title: str, channel: str, tags: tuple[str, ...]) -> None:
+    note, _ = parse(f"---\n{front}\n---\nSome text.")
+    assert (note.title, note.channel, note.tags) == (title, channel, tags)
+
+
 def test_frontmatter_deck_and_id() -> None:
     note, _ = parse("---\ntitle: T\ndeck: Physics::LED\nid: abc123\n---\nSome text.")
     assert note.deck == "Physics::LED"

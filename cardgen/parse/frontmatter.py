@@ -8,6 +8,7 @@ from typing import Any
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import SafeLoader
 
 from cardgen.errors import NoteError
 from cardgen.media import MEDIA_KEYS, Source, classify
@@ -36,6 +37,30 @@ class Meta:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+class _Loader(SafeLoader):
+    """YAML's safe loader (the C one where there is one), except that dates stay text: cardgen reads
+    none, and an impossible one (``created: 2024-02-30``, the placeholder ``0000-00-00``) failed the note."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(kind, pattern) for kind, pattern in resolvers if kind != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()}
+
+# Obsidian writes links in properties (``channel: "[[3Blue1Brown]]"``); unquoted, YAML reads one as a list in a list
+_WIKILINK = re.compile(r"\[\[([^\[\]|]*)(?:\|([^\[\]]*))?\]\]")
+
+
+def _text(value: Any) -> str:
+    """A property's value as text: a link as its alias (else its target), a list as its items."""
+    if isinstance(value, list):
+        return ", ".join(t for t in map(_text, value) if t)
+    return _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).strip(), str(value)).strip()
+
+
+def _items(value: Any) -> list[Any]:
+    return [i for v in value for i in _items(v)] if isinstance(value, list) else [value]
+
+
 def tag(value: str) -> str:
     """A frontmatter tag in Anki's form: ``#a/b c`` -> ``a::b_c``."""
     t = re.sub(r"\s+", "_", value.strip().lstrip("#"))
@@ -45,8 +70,8 @@ def tag(value: str) -> str:
 def _tags(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    items = value if isinstance(value, list) else re.split(r"[,\s]+", str(value))
-    return tuple(dict.fromkeys(t for t in (tag(str(i)) for i in items if i is not None) if t))
+    items = _items(value) if isinstance(value, list) else re.split(r"[,\s]+", str(value))
+    return tuple(dict.fromkeys(t for t in (tag(_text(i)) for i in items if i is not None) if t))
 
 
 def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
@@ -58,7 +83,7 @@ def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
     except ValueError:  # an opening --- with no closing one: all of it is body
         return {}, text, 1
     try:
-        meta = handler.load(fm)  # not frontmatter.parse: it silently drops a list or a string
+        meta = handler.load(fm, Loader=_Loader)  # not frontmatter.parse: it silently drops a list or a string
     except yaml.YAMLError as e:
         mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)  # where the bad value starts
         line = mark.line + 1 if mark is not None else 1  # the YAML text starts with the newline after ---
@@ -106,15 +131,15 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
     if video is None:
         video = next((v for v in (youtube_id(str(meta[k])) for k in _URL_KEYS if meta.get(k)) if v), None)
     media = None if video else _media(path, text, meta, warnings)
-    title = str(meta.get("title") or stem).strip() or stem
+    title = _text(meta.get("title") or stem) or stem
     note_id = meta.get("cardgen_id") or meta.get("id")
     deck = meta.get("deck")
     channel = meta.get("channel")
     return Meta(
-        title=title, titled=bool(str(meta.get("title") or "").strip()), video=video, media=media,
+        title=title, titled=bool(_text(meta.get("title") or "")), video=video, media=media,
         tags=_tags(meta.get("tags")),
-        deck=str(deck).strip() if deck else None,
-        channel=str(channel).strip() if channel else None,
+        deck=(_text(deck) or None) if deck else None,
+        channel=(_text(channel) or None) if channel else None,
         key=f"id:{note_id}" if note_id not in (None, "") else stem,
         enabled=meta.get("cardgen", True) not in _FALSE,
         body=body, body_line=body_line, warnings=warnings)
