@@ -8,7 +8,11 @@ from typing import Any
 
 import frontmatter
 import yaml
-from frontmatter.default_handlers import SafeLoader
+
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # a PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
 
 from cardgen.errors import NoteError
 from cardgen.media import MEDIA_KEYS, Source, classify
