@@ -23,7 +23,8 @@ _STAMP_RE = re.compile(STAMP)
 _YOUTUBE_ID = re.compile(r"^[\w-]{11}$")
 _YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be",
              "music.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com"}
-_T_PARAM = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
+_T_PARAM = re.compile(r"^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})s?)?$")
+LONGEST = 100 * 3600  # seconds: no video runs this long, so a t= past it is a slip of the keyboard
 
 Parts = tuple[int, ...]
 
@@ -118,7 +119,8 @@ def url_seconds(url: str) -> int | None:
                 m = _T_PARAM.match(values[key][0])
                 if m and any(m.groups()):
                     h, mi, s = (int(g or 0) for g in m.groups())
-                    return h * 3600 + mi * 60 + s
+                    seconds = h * 3600 + mi * 60 + s
+                    return seconds if seconds <= LONGEST else None
     return None
 
 

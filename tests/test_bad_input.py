@@ -59,6 +59,16 @@ def duplicate_key(d: Path) -> None:
         (d / f"{name}.md").write_text(f"---\ntitle: {name}\nid: same\n---\n\n## Point\n\nA point from note {name}.\n")
 
 
+def huge_t(d: Path) -> None:
+    (d / "huge-t.md").write_text("---\ntitle: T\nvideoId: OxGsU8oIWjY\n---\n\n## T\n\nGradient descent minimizes "
+                                 "the loss step by step [12:34](https://youtu.be/OxGsU8oIWjY?t=18446744073709551616).\n")
+
+
+def impossible_date(d: Path) -> None:
+    (d / "dated.md").write_text("---\ntitle: Dated\ncreated: 2024-02-30\ndate: 0000-00-00\n---\n\n## Point\n\n"
+                                "A point worth a card.\n")
+
+
 def fixture(name: str):
     def setup(d: Path) -> None:
         shutil.copy(FIXTURES / name, d / name)
@@ -94,6 +104,8 @@ CATALOGUE = [
     ("10,000 nested blockquotes", deep_quotes, None, None),
     ("10,000 nested lists", deep_lists, None, None),
     ("unbalanced HTML", fixture("unbalanced-html.md"), None, None),
+    ("t= past any video's length", huge_t, None, None),
+    ("impossible date in the frontmatter", impossible_date, None, None),
     ("two cards with one key", duplicate_key, "error",
      r"two\.md:6: error: card identity 'id:same#headings#point' is already used by one\.md:6"),
 ]

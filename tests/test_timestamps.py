@@ -201,6 +201,12 @@ def test_url_seconds(url: str, seconds: int) -> None:
     f"https://www.youtube.com/watch?v={VID}&t=abc",
     f"https://www.youtube.com/watch?v={VID}&t=1:02",
     "http://[::1",
+    # past any video's length: once a build-wide crash (Integer exceeds 64-bit range), or beyond
+    # Python's 4,300 digits for int()
+    f"https://youtu.be/{VID}?t=18446744073709551616",
+    f"https://youtu.be/{VID}?t=360001",
+    f"https://youtu.be/{VID}?t=101h",
+    f"https://youtu.be/{VID}?t={'9' * 5000}",
 ])
 def test_url_seconds_none(url: str) -> None:
     assert url_seconds(url) is None
