@@ -197,6 +197,37 @@ def test_a_range_of_two_stamps_leaves_no_dash(dash: str) -> None:
                              ("A dash - inside a sentence stays where it is.", (240,))]
 
 
+LINES = ["Gradient descent minimizes the loss function step by step",
+         "Momentum accelerates convergence in narrow ravines of the surface",
+         "Adam combines momentum with per-parameter learning rate scaling"]
+
+
+@pytest.mark.parametrize("stop", [".", ""], ids=["full-stop", "no-full-stop"])
+@pytest.mark.parametrize("stamp", [
+    pytest.param(lambda t: f"[{t}]", id="bare"),
+    pytest.param(lambda t: f"[{t}](#t={t})", id="link"),
+    pytest.param(lambda t: f"[{t}](https://www.youtube.com/watch?v=OxGsU8oIWjY&t={int(t[:2]) * 60 + int(t[3:])})",
+                 id="youtube-link"),
+])
+def test_a_stamp_at_the_start_of_each_line_marks_that_line(stamp, stop: str) -> None:
+    """Transcript-style notes: before, each claim took the next line's moment and the last had none."""
+    s = section("\n".join(f"{stamp(t)} {line}{stop}" for t, line in zip(("12:34", "13:10", "14:20"), LINES, strict=True)))
+    assert claim_list(s) == [(line + stop, (t,)) for line, t in zip(LINES, (754, 790, 860), strict=True)]
+
+
+@pytest.mark.parametrize("stamp", [lambda t: f"[{t}]", A], ids=["bare", "anchor"])
+def test_a_line_that_ends_with_a_stamp_ends_its_claim(stamp) -> None:
+    """Claims written one a line with no full stop: before, the lines ran on into one claim."""
+    s = section("\n".join(f"{line} {stamp(t)}" for t, line in zip(("00:12:34", "00:13:10", "00:14:20"), LINES, strict=True)))
+    assert claim_list(s) == [(line, (t,)) for line, t in zip(LINES, (754, 790, 860), strict=True)]
+
+
+def test_a_line_ending_in_a_stamp_runs_on_into_a_lowercase_line() -> None:
+    s = section("The model that the speaker trained on the small data [00:01:00]\nset turned out to work well.")
+    assert claim_list(s) == [("The model that the speaker trained on the small data set turned out to work well.",
+                              (60,))]
+
+
 def test_anchor_glued_to_a_word() -> None:
     claim = only_claim(f"Syntactic analysis{A('00:03:07')} breaks a sentence into its grammatical parts.")
     assert claim.text.plain == "Syntactic analysis breaks a sentence into its grammatical parts."

@@ -276,6 +276,8 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
     lines = 0
     ended = False  # the last text ended a sentence, and only stamps followed it
     last = len(tokens) - 1
+    # "[12:34] Claim\n[13:10] Next claim": a paragraph that opens with a stamp puts each line's stamp first
+    leading = bool(tokens) and tokens[0]["type"] == "stamp"
     for i, tok in enumerate(tokens):
         kind = tok["type"]
         if kind == "text":
@@ -307,7 +309,12 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             if not current:  # nothing in the sentence yet (a block's tag began it): it starts on this line
                 sentences[-1] = (current, lines)
                 continue
-            if kind == "linebreak" or (ended and i < last and _opens(_first_plain(tokens[i + 1]).lstrip())):
+            after = tokens[i + 1] if i < last else None
+            # a line that ends with a stamp ends its sentence, full stop or not ("Claim [12:34]\nNext claim");
+            # so does the line before a stamp, where stamps come first
+            if kind == "linebreak" or (after is not None and (
+                    (leading and after["type"] == "stamp")
+                    or ((ended or tokens[i - 1]["type"] == "stamp") and _opens(_first_plain(after).lstrip())))):
                 current = []
                 sentences.append((current, lines))
                 ended = False
