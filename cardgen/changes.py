@@ -252,8 +252,12 @@ class Planner:
         self._concepts()
         gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
                 if p.retired is None}
-        if gone and self._orphans:
-            self._reattach(gone)
+        if self._orphans:
+            # a card retired by an earlier build may come back too: a note deleted, then restored under
+            # another name, or a claim cut and pasted back, with a build in between
+            retired = {p.key: p for p in self.store.retired_before(self.now + 1) if p.key not in self._seen}
+            if gone or retired:
+                self._reattach(gone, retired)
         for key in sorted(gone):
             card = self.store.prev_card(gone[key])
             _retire(card, self.now)
@@ -274,13 +278,17 @@ class Planner:
         if self._track and rel in self.records:
             self._maybe_gone.update(self.records[rel].keys)
 
-    def _reattach(self, gone: dict[str, Previous]) -> None:
+    def _reattach(self, gone: dict[str, Previous], retired: dict[str, Previous]) -> None:
+        """New cards that are gone cards (``gone`` went in this build, ``retired`` before) take their Anki notes."""
         fresh = self.store.previous(self._orphans)
         pairs, conflicts = reattach([self.store.prev_card(fresh[k]) for k in self._orphans if k in fresh],
-                                    {k: self.store.prev_card(p) for k, p in gone.items()})
+                                    {k: self.store.prev_card(p) for k, p in (retired | gone).items()})
         self.changes.conflicts = [(key, fresh[key].note, message) for key, message in conflicts]
         for pair in pairs:
-            old, card = gone.pop(pair.old_key), self.store.prev_card(fresh[pair.new_key])
+            if pair.old_key in retired:
+                pair = Reattachment(pair.new_key, pair.old_key, f"{pair.reason}, back from retirement")
+            old = gone.pop(pair.old_key, None) or retired.pop(pair.old_key)
+            card = self.store.prev_card(fresh[pair.new_key])
             self.store.drop_card(old.nid)
             drop_note(self.store.conn, old.nid)
             drop_note(self.store.conn, card.nid)

@@ -196,18 +196,21 @@ def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[s
 
 def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
              ) -> tuple[list[Reattachment], list[tuple[str, str]]]:
-    """Pair cards that have no previous version with previous cards that have no current one.
+    """Pair cards that have no previous version with previous cards that have no current one (retired
+    ones too: a card may come back after a build without it).
 
     Returns the pairs and, for every card two new cards competed for (neither gets it), the key of
     one contender and a message.
     """
     current = {c.key for c in new}
-    gone = {k: c for k, c in previous.items() if k not in current and c.retired is None}
+    gone = {k: c for k, c in previous.items() if k not in current}
     orphans = [c for c in new if c.key not in previous]
     if not gone or not orphans:
         return [], []
     pairs: list[Reattachment] = []
-    renamed = _renamed_notes(orphans, gone)
+    # a renamed note is told by its anchors alone, among the cards gone in this build; a card retired by
+    # an earlier build comes back only by its words (a new note on the same template is no old one restored)
+    renamed = _renamed_notes(orphans, {k: c for k, c in gone.items() if c.retired is None})
     for c in orphans:
         note, rest = _split(c.key)
         old_key = f"{renamed[note]}#{rest}" if note in renamed else None

@@ -591,6 +591,35 @@ def test_a_lost_build_state_brings_no_duplicate_back(tmp_path: Path, small_vault
     assert revlog_count(col) == reviews and all(col.get_card(cid).reps > 0 for cid in studied)
 
 
+def test_a_note_deleted_then_restored_under_another_name_comes_back_with_its_reviews(
+        tmp_path: Path, small_vault: Path, col) -> None:
+    """A build between the delete and the restore (a timer, --watch) retires the note's cards. Before,
+    the restored note's cards came back as new ones and the studied ones stayed retired; likewise a
+    claim cut, built, and pasted back with its stamp a second off."""
+    out = tmp_path / "out"
+    import_apkg(col, build(small_vault, out, T0).output)
+    studied = study(col, "biology", [3] * col.card_count())
+    reviews, nids = revlog_count(col), set(col.find_notes(""))
+
+    note = small_vault / "photosynthesis.md"
+    text = note.read_text()
+    note.unlink()
+    gone = build(small_vault, out, T0 + 100)
+    assert gone.changes["retired"] > 0
+    import_apkg(col, gone.output)
+
+    (small_vault / "light-and-life.md").write_text(text.replace("00:02:03", "00:02:04"))  # and one stamp nudged
+    back = build(small_vault, out, T0 + 200)
+    assert back.changes["new"] == 0 and back.changes["still_retired"] == 0
+    assert len(back.reattached) == gone.changes["retired"]
+    assert all(r["why"].endswith("back from retirement") for r in back.reattached)
+    log = import_apkg(col, back.output)
+    assert log_counts(log)["new"] == 0
+    assert set(col.find_notes("")) == nids and duplicate_guids(col) == 0
+    assert not col.find_notes("tag:cardgen::retired")
+    assert revlog_count(col) == reviews and all(col.get_card(cid).reps > 0 for cid in studied)
+
+
 RANKED = """
 ---
 title: Kitchen chemistry

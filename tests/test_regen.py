@@ -215,6 +215,29 @@ def test_returning_source_brings_its_card_back(vault):
     assert report.changes["updated"] >= 1 and report.changes["still_retired"] == 0
 
 
+def test_a_new_note_on_a_deleted_notes_template_takes_none_of_its_retired_cards(vault):
+    """Cards retired by an earlier build come back only by their words: a note restored under another name
+    does, a new note with the same headings about another video does not (it would inherit the old reviews)."""
+    path = vault.write("sails.md", NOTE)
+    vault.build(T0)
+    path.unlink()
+    assert vault.build(T0 + 100).changes["retired"] == 5
+    other = (NOTE.replace("Solar sails", "Ion engines").replace("Sa1LpRz0-Qk", "I0nEng1ne00")
+             .replace("Light carries momentum although photons have no mass at all",
+                      "Xenon ions leave the thruster at forty kilometres per second")
+             .replace("Radiation pressure", "Specific impulse")
+             .replace("The force per unit area that light exerts on a surface it strikes.",
+                      "The push a thruster gives per unit of propellant it spends.")
+             .replace("The Japanese probe IKAROS first proved interplanetary solar sailing in 2010",
+                      "Deep Space 1 flew the first ion engine beyond Earth orbit in 1998"))
+    vault.write("ion-engines.md", other)
+    report = vault.build(T0 + 200)
+    assert report.changes["new"] == 5 and not report.reattached and report.changes["still_retired"] == 5
+    vault.write("solar-sailing.md", NOTE)
+    report = vault.build(T0 + 300)
+    assert report.changes["new"] == 0 and len(report.reattached) == 5 and report.changes["still_retired"] == 0
+
+
 def test_broken_note_keeps_its_last_good_cards(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
