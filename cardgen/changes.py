@@ -19,7 +19,7 @@ from cardgen.apkg.collection import drop_note, put_notes
 from cardgen.apkg.models import STATUS_FIELD
 from cardgen.concepts import merged_definition
 from cardgen.faults import checkpoint
-from cardgen.ids import Reattachment, card_guid, concept_key, ranked_keys, reattach, settle_ranks
+from cardgen.ids import Reattachment, card_guid, concept_key, moved_claims, ranked_keys, reattach, settle_ranks
 from cardgen.markup import escape
 from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
 from cardgen.state import NoteRecord, Previous, Store, StoredCard, previous_of
@@ -78,13 +78,22 @@ class Planner:
             store.put("recovered_terms", None)
 
     def settle(self, rel: str, cards: list[StoredCard]) -> None:
-        """Cards of the note told apart by their rank take the keys of the earlier cards they are
-        (``settle_ranks``): reordered, they keep their identities, each with its own text and reviews."""
+        """Cards of the note take the keys of the earlier cards they are, when their own keys would give
+        them another card's identity: cards told apart by their rank, reordered (``settle_ranks``), and
+        claims whose stamps moved onto other claims' earlier moments (``moved_claims``)."""
         record = self.records.get(rel)
-        if not self._track or record is None or not (ranked_keys(record.keys) or ranked_keys([c.key for c in cards])):
+        if not self._track or record is None:
+            return
+        keys = {c.key for c in cards}
+        ranked = ranked_keys(record.keys) or ranked_keys(list(keys))
+        # a claim can only have moved onto another's moment when a claim key of the note is gone
+        shifted = any("#claims#" in k and k not in keys for k in record.keys)
+        if not ranked and not shifted:
             return
         earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(record.keys).items() if p.retired is None}
-        moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values())
+        moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values()) if ranked else set()
+        if shifted:
+            moved.update(moved_claims(cards, earlier).values())
         for card in cards:
             if card.key in moved:  # the workers made its GUID from the key it had
                 card.guid = card_guid(self.namespace, card.key)

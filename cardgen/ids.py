@@ -156,6 +156,42 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     return changed
 
 
+def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dict[str, str]:
+    """Give claims whose stamps moved onto other claims' earlier moments the keys of the claims they were.
+
+    A claim's key is its moment, so when stamps shift (a regenerated note: 0:50 and 0:52 become 0:52
+    and 0:54) or two are swapped, a claim gets the key another claim had, and would take its Anki
+    note, reviews and all. A claim whose key an earlier claim of other words held, and that resembles
+    (``SIMILAR``) an earlier claim within ``DRIFT`` seconds, takes that claim's key: a key no card
+    holds, or one held by such a misplaced claim too, which then takes the key it leaves. The best
+    match goes first; each settled claim keeps its key. ``earlier``: the note's earlier cards.
+    Returns the keys changed, old -> new.
+    """
+    claims = [c for c in cards if c.extractor == "claims" and c.moments]
+    first = {id(c): c.key for c in claims}
+
+    def misplaced(card: StoredCard) -> bool:
+        old = earlier.get(card.key)
+        return old is not None and _similarity(card, old) < SIMILAR
+
+    while True:
+        out = [c for c in claims if misplaced(c)]
+        if not out:
+            break
+        holder = {c.key: c for c in cards}
+        targets = {k: old for k, old in earlier.items() if old.extractor == "claims" and old.moments
+                   and (k not in holder or holder[k] in out)}
+        score, card, key = max(((_similarity(c, old), c, k) for c in out for k, old in targets.items()
+                                if k != c.key and abs(old.moments[0] - c.moments[0]) <= DRIFT),
+                               key=lambda found: found[0], default=(0.0, None, ""))
+        if card is None or score < SIMILAR:
+            break
+        if key in holder:  # a swap: the misplaced claim there takes the key this one leaves
+            holder[key].key = card.key
+        card.key = key
+    return {first[id(c)]: c.key for c in claims if c.key != first[id(c)]}
+
+
 def _split(key: str) -> tuple[str, str]:
     note, _, rest = key.partition("#")
     return note, rest

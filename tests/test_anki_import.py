@@ -620,6 +620,44 @@ def test_a_note_deleted_then_restored_under_another_name_comes_back_with_its_rev
     assert revlog_count(col) == reviews and all(col.get_card(cid).reps > 0 for cid in studied)
 
 
+CLOSE_CLAIMS = ("Lanthanum glows green under ultraviolet light in the lab demonstration",
+                "Praseodymium forms yellow salts that dissolve readily in warm water",
+                "Neodymium makes the strongest permanent magnets sold today for motors")
+
+
+def _close_claims(stamps: dict[int, int]) -> str:
+    """A note of CLOSE_CLAIMS (by index) stamped two seconds apart, as regenerated notes often are."""
+    body = " ".join(f"{CLOSE_CLAIMS[i]} [00:{t:02d}]." for i, t in stamps.items())
+    return f"---\ntitle: Rare earths\nvideoId: RaReEaRtH01\n---\n\n## Elements\n\n{body}\n"
+
+
+@pytest.mark.parametrize(("after", "retired"), [
+    pytest.param({0: 52, 1: 54, 2: 56}, 0, id="every-stamp-2s-later"),
+    pytest.param({0: 48, 1: 50, 2: 52}, 0, id="every-stamp-2s-earlier"),
+    pytest.param({0: 52, 2: 54}, 1, id="second-deleted-first-moved-onto-its-moment"),
+])
+def test_claims_whose_stamps_move_onto_each_others_moments_keep_their_own_cards(
+        tmp_path: Path, col, after: dict[int, int], retired: int) -> None:
+    """A claim's key is its moment. Before, a stamp moved onto another claim's earlier moment gave that
+    claim's Anki note, reviews and all, to the moved claim's text, and retired the moved claim's own."""
+    vault = write_vault(tmp_path / "chem", {"rare.md": _close_claims({0: 50, 1: 52, 2: 54})})
+    out = tmp_path / "out"
+    import_apkg(col, build(vault, out, T0).output)
+    study(col, "chem", [3] * col.card_count())
+    text_of_card = {cid: plain(col.get_note(col.get_card(cid).nid).fields[0]) for cid in col.find_cards("")}
+
+    write_vault(vault, {"rare.md": _close_claims(after)})
+    report = build(vault, out, T0 + 100)
+    assert report.changes["new"] == 0 and report.changes["retired"] == retired
+    log = import_apkg(col, report.output)
+    assert log_counts(log)["new"] == 0 and duplicate_guids(col) == 0
+    for cid, before in text_of_card.items():
+        note = col.get_note(col.get_card(cid).nid)
+        assert plain(note.fields[0]) == before, "a studied card now shows another claim's text"
+        assert col.get_card(cid).reps == 1
+        assert ("cardgen::retired" in note.tags) == (retired and CLOSE_CLAIMS[1].split()[0] in before)
+
+
 RANKED = """
 ---
 title: Kitchen chemistry

@@ -8,7 +8,8 @@ from pathlib import PurePosixPath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen.ids import card_guid, note_keys
+from cardgen.ids import card_guid, moved_claims, note_keys
+from cardgen.state import StoredCard
 
 NOTE = """
 ---
@@ -149,3 +150,45 @@ def test_note_keys_agree_with_pathlib(paths):
     expected = {p: PurePosixPath(p).stem if stems[PurePosixPath(p).stem] == 1
                 else str(PurePosixPath(p).with_suffix("")) for p in paths if PurePosixPath(p).name}
     assert {p: k for p, k in note_keys(paths).items() if p in expected} == expected
+
+
+# -- claims whose stamps moved onto each other's moments ------------------------------------------
+WORDS = {"a": "Lanthanum glows green under ultraviolet light", "b": "Praseodymium forms yellow salts in water",
+         "c": "Neodymium makes the strongest permanent magnets", "d": "Cerium polishes glass for telescope mirrors"}
+
+
+def claim(text: str, at: int) -> StoredCard:
+    return StoredCard(key=f"n#claims#t{at}", note="n.md", extractor="claims", kind="cloze", deck="d", tags=[],
+                      fields=[WORDS[text], ""], moments=[at], line=1)
+
+
+def settled(before: dict[str, int], after: dict[str, int]) -> dict[str, str]:
+    """The key each claim (by its words) ends with: ``before`` and ``after`` give each claim's moment."""
+    earlier = {c.key: c for c in (claim(t, at) for t, at in before.items())}
+    cards = [claim(t, at) for t, at in after.items()]
+    moved_claims(cards, earlier)
+    assert len({c.key for c in cards}) == len(cards), "two cards with one key"
+    return {next(t for t, w in WORDS.items() if w == c.fields[0]): c.key for c in cards}
+
+
+def test_claims_shifted_by_their_gap_keep_the_keys_they_had() -> None:
+    assert settled({"a": 50, "b": 52, "c": 54}, {"a": 52, "b": 54, "c": 56}) == {
+        "a": "n#claims#t50", "b": "n#claims#t52", "c": "n#claims#t56"}  # c is re-attached by reattach
+    assert settled({"a": 50, "b": 52, "c": 54}, {"a": 48, "b": 50, "c": 52}) == {
+        "a": "n#claims#t48", "b": "n#claims#t52", "c": "n#claims#t54"}
+
+
+def test_a_claim_moved_onto_a_deleted_ones_moment_keeps_its_key() -> None:
+    assert settled({"a": 50, "b": 52}, {"a": 52}) == {"a": "n#claims#t50"}
+
+
+def test_two_claims_whose_stamps_were_swapped_keep_their_keys_when_a_key_is_gone() -> None:
+    assert settled({"a": 50, "b": 52, "c": 54}, {"a": 52, "b": 50}) == {"a": "n#claims#t50", "b": "n#claims#t52"}
+
+
+def test_what_is_not_a_moved_claim_keeps_its_moment_key() -> None:
+    # reworded at its moment (a new text, nothing earlier like it nearby), and a new claim on a freed moment
+    assert settled({"a": 50, "b": 52}, {"d": 50}) == {"d": "n#claims#t50"}
+    assert settled({"a": 50, "b": 52}, {"a": 50, "d": 52}) == {"a": "n#claims#t50", "d": "n#claims#t52"}
+    # a claim like an earlier one, but further than DRIFT from it
+    assert settled({"a": 50, "b": 60}, {"a": 60}) == {"a": "n#claims#t60"}
