@@ -802,10 +802,15 @@ def test_title_defaults_to_stem() -> None:
     ("youtube_url", "https://youtu.be/-UrdExQW0cs", "-UrdExQW0cs"),
     ("youtube_url", "https://www.youtube.com/watch?v=-UrdExQW0cs&list=PL123", "-UrdExQW0cs"),
     ("url", "https://example.com/episode.mp3", None),
+    # before, played as a video file: <video src="https://www.youtube.com/watch?v=...">, which cannot play
+    ("videoUrl", "https://www.youtube.com/watch?v=OxGsU8oIWjY", "OxGsU8oIWjY"),
+    ("mediaUrl", "https://youtu.be/OxGsU8oIWjY", "OxGsU8oIWjY"),
+    ("video_url", "https://www.youtube.com/watch?v=OxGsU8oIWjY&t=3", "OxGsU8oIWjY"),
 ])
 def test_frontmatter_video_url(key: str, url: str, video: str | None) -> None:
     note, _ = parse(f"---\ntitle: T\n{key}: {url}\n---\nSome text.")
     assert note.video == video
+    assert note.media is None or video is None
 
 
 def test_frontmatter_podcast_url_and_youtube_url() -> None:

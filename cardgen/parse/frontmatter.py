@@ -133,7 +133,9 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
                                                     "(11 letters, digits, - or _); cards get no video link"))
             break
     if video is None:
-        video = next((v for v in (youtube_id(str(meta[k])) for k in _URL_KEYS if meta.get(k)) if v), None)
+        # a YouTube URL wins under any key, mediaUrl: and videoUrl: too (else it would be played as a file)
+        video = next((v for v in (youtube_id(str(meta[k])) for k in (*_URL_KEYS, *MEDIA_KEYS) if meta.get(k)) if v),
+                     None)
     media = None if video else _media(path, text, meta, warnings)
     title = _text(meta.get("title") or stem) or stem
     note_id = meta.get("cardgen_id") or meta.get("id")
