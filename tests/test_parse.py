@@ -228,6 +228,30 @@ def test_a_line_ending_in_a_stamp_runs_on_into_a_lowercase_line() -> None:
                               (60,))]
 
 
+def test_obsidian_block_ids_leave_no_trace() -> None:
+    s = section("Gradient descent minimizes the loss function step by step [12:34]. ^gd\n"
+                "Momentum accelerates convergence in narrow ravines [13:10] ^mom-2\n\n"
+                "- Adam combines momentum with per-parameter learning rate scaling [14:20] ^adam\n\n"
+                "| a | b |\n|---|---|\n| x | y |\n\n^table-1\n\nThe exponent in x ^2 stays, as does e^x here.")
+    assert [c for c, _ in claim_list(s)] == [
+        "Gradient descent minimizes the loss function step by step.",
+        "Momentum accelerates convergence in narrow ravines",
+        "Adam combines momentum with per-parameter learning rate scaling"]
+    assert not [u for u in units(s) if "^" in u and "x ^2" not in u]
+    assert "The exponent in x ^2 stays, as does e^x here." in units(s)
+
+
+def test_task_list_items_are_to_dos_not_content() -> None:
+    s = section("Momentum accelerates convergence in narrow ravines of the surface [13:10].\n\n"
+                "- [ ] Review the gradient descent derivation tonight [15:00]\n"
+                "- [x] Read the original Adam paper from 2014 carefully [16:00]\n"
+                "- Adam combines momentum with per-parameter learning rate scaling [14:20]")
+    assert [c for c, _ in claim_list(s)] == [
+        "Momentum accelerates convergence in narrow ravines of the surface.",
+        "Adam combines momentum with per-parameter learning rate scaling"]
+    assert not [u for u in units(s) if "Review" in u or "[x]" in u]
+
+
 def test_anchor_glued_to_a_word() -> None:
     claim = only_claim(f"Syntactic analysis{A('00:03:07')} breaks a sentence into its grammatical parts.")
     assert claim.text.plain == "Syntactic analysis breaks a sentence into its grammatical parts."

@@ -251,6 +251,8 @@ class _InlineParser(mistune.InlineParser):
 
 
 _STAMP_LIKE = re.compile(r"data-t\s*=|\[\s*\d{1,2}:\d\d")
+# Obsidian's block ids (``... the surface ^mom``, or ``^table-1`` on a line after the block): for links, never shown
+_BLOCK_ID = re.compile(r"(?:^|[ \t])\^[A-Za-z0-9-]+[ \t]*$", re.M)
 _HIDDEN_HTML = re.compile(r"<(script|style|template)\b[^>]*>[\s\S]*?</\1\s*>", re.I)  # content no reader sees
 
 
@@ -270,6 +272,8 @@ class _SourceKeepingMarkdown(mistune.Markdown):
             elif "text" in tok:
                 text = tok.pop("text")
                 tok["src"] = text
+                if "^" in text:
+                    text = _BLOCK_ID.sub("", text)
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
             elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as

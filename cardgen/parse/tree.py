@@ -15,6 +15,7 @@ _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rew
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 _TITLE_IS_BODY = {"quote", "cite"}  # > [!quote] "The words themselves" on one line
+_TASK = re.compile(r"\[[ xX]\]\s")  # - [ ] a to-do of the note-taker's, not what the video says
 
 
 class Locator:
@@ -173,6 +174,9 @@ class Walker:
         units: list[tuple[str, Text]] = []
         line = None
         for item in tok["children"]:
+            lead = item["children"][0] if item.get("children") else None
+            if lead is not None and _TASK.match(lead.get("src", "")):
+                continue
             inner = self.blocks(item.get("children", []), sink)
             if not inner:
                 continue
