@@ -157,6 +157,25 @@ def test_cloze_never_hides_inside_math_or_code():
     assert r"\(\pi r^2\)" in text and "<code>r</code>" in text and "{{c1::" in text
 
 
+@pytest.mark.parametrize("plain", [
+    "See https://example.com/docs for more on gradient descent and loss.",
+    "Read www.example.org/guide about the Momentum optimizer.",
+])
+def test_cloze_never_hides_inside_a_url(plain):
+    text = cloze(_claim(plain))
+    assert text is not None and "{{c1::" in text
+    url = re.search(r"(?:https?://|www\.)\S+", plain).group(0)
+    assert url in text  # whole: "https://{{c1::example}}.com" is no card
+
+
+def test_a_stamp_kept_as_a_word_is_never_the_hidden_term():
+    note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n"
+            "At [12:34], the lecturer derives the momentum update rule.\n")
+    [card] = [c for c in cards_of("t.md", note) if c.extractor == "claims"]
+    assert card.front.startswith("At 12:34, the ") and "{{c1::12:34}}" not in card.front
+    assert [m.seconds for m in card.moments] == [754]
+
+
 def test_claims_without_a_hideable_term_make_no_card():
     note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this and that [00:01:00]. Photosynthesis makes sugar in green leaves [00:02:00].\n"
     cards = [c for c in cards_of("t.md", note) if c.extractor == "claims"]

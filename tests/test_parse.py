@@ -228,6 +228,41 @@ def test_a_line_ending_in_a_stamp_runs_on_into_a_lowercase_line() -> None:
                               (60,))]
 
 
+@pytest.mark.parametrize(("md", "plain", "moments"), [
+    ("At [12:34], the speaker explains why gradient descent converges slowly.",
+     "At 12:34, the speaker explains why gradient descent converges slowly.", (754,)),
+    ("From [12:34] to [13:10] the lecturer derives the momentum update rule.",
+     "From 12:34 to 13:10 the lecturer derives the momentum update rule.", (754, 790)),
+    ("The optimizer was introduced around [14:00] and quickly became popular.",
+     "The optimizer was introduced around 14:00 and quickly became popular.", (840,)),
+    ("Adam adapts learning rates per parameter (see [13:10]) for faster training.",
+     "Adam adapts learning rates per parameter (see 13:10) for faster training.", (790,)),
+    # not after such a word: the stamp leaves the sentence, as anywhere else
+    ("He points to [16:00] the graph of the loss surface here.", "He points to the graph of the loss surface here.",
+     (960,)),
+])
+def test_a_stamp_that_is_a_word_of_the_sentence_stays_as_its_time(md: str, plain: str, moments: tuple) -> None:
+    """Before, "At [12:34], the speaker ..." read "At the speaker ...", "(see [13:10])" read "(see)"."""
+    assert claim_list(section(md)) == [(plain, moments)]
+
+
+@pytest.mark.parametrize(("md", "plain", "tags"), [
+    ("Gradient descent minimizes the loss function step by step [12:34]. #important #ml/basics",
+     "Gradient descent minimizes the loss function step by step.", ("important", "ml::basics")),
+    ("#optimization I wrote a #python script that plots the loss curve [13:10].",
+     "I wrote a python script that plots the loss curve.", ("optimization", "python")),
+    ("Issue #42 and C# stay as they are in this sentence about compilers [14:00].",
+     "Issue #42 and C# stay as they are in this sentence about compilers.", ()),
+])
+def test_obsidian_tags_become_the_notes_tags(md: str, plain: str, tags: tuple) -> None:
+    """A #tag that opens or closes a sentence or heading is metadata and leaves it; one inside is a word."""
+    note, _ = parse("---\ntitle: T\ntags: [course]\n---\n## Optimizers #todo\n\n" + md)
+    (s,) = note.sections
+    assert s.heading is not None and s.heading.plain == "Optimizers"
+    assert [c for c, _ in claim_list(s)] == [plain]
+    assert note.tags == ("course", "todo", *tags)
+
+
 def test_obsidian_block_ids_leave_no_trace() -> None:
     s = section("Gradient descent minimizes the loss function step by step [12:34]. ^gd\n"
                 "Momentum accelerates convergence in narrow ravines [13:10] ^mom-2\n\n"

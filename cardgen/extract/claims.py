@@ -20,6 +20,7 @@ from cardgen.extract.common import context, heading_of, is_sponsored, ranked, sl
 from cardgen.markup import MATH_OR_CODE, escape
 from cardgen.model import Card, Diagnostic, Note, Sentence
 from cardgen.settings import HIDDEN_WORDS
+from cardgen.timestamps import human
 
 if TYPE_CHECKING:
     from cardgen.extract import ExtractOptions
@@ -198,12 +199,17 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: Breadcrumb | No
     low_plain = plain.lower()
     # most claims are prose: no tag, entity, math or code, so their HTML is their text and a
     # term's one spot in the text is its spot in the HTML
-    prose = html == plain and "<" not in html and "&" not in html and "\\" not in html
+    prose = html == plain and "<" not in html and "&" not in html and "\\" not in html and "://" not in html \
+        and "www." not in html
     visible = plain if prose else htmllib.unescape(_TAG.sub("", html))
     low_visible = low_plain if prose else visible.lower()
     masked = low_masked = None
     fallback = None
+    # the time of a stamp the sentence keeps as a word ("At 12:34, the speaker ..."): the card links it anyway
+    told = {human(m.seconds) for m in claim.moments} if ":" in plain else set()
     for term in candidates(claim):
+        if term in told:
+            continue
         n = len(term.split())
         # at most 60% of the claim's words, or one: its words are counted only for a phrase
         if n > max_words or (n > 1 and n > len(plain.split()) * 0.6) or term.lower() in STOP_WORDS:
@@ -220,7 +226,7 @@ def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: Breadcrumb | No
             hit: tuple[int, int] | None = (spots[0], spots[0] + len(term))
         else:
             if masked is None:
-                masked = MATH_OR_CODE.sub(_blank, html)
+                masked = _NOT_HIDDEN.sub(_blank, html)
                 low_masked = masked.lower()
             assert low_masked is not None
             hit = _find_in_html(masked, low_masked, needle)
@@ -245,6 +251,10 @@ def _strong(term: str, claim: Sentence) -> bool:
     if term[0].isupper():
         return not claim.text.plain.startswith(term) and not _NOT_NOUN.search(term.lower())
     return "-" in term or bool(_CLEAR_NOUN.search(term.lower()))
+
+
+# never hidden in: math and code, and a URL written out in the text ("https://{{c1::example}}.com")
+_NOT_HIDDEN = re.compile(MATH_OR_CODE.pattern + r"|(?:https?://|www\.)[^\s<]+", re.S)
 
 
 def _blank(m: re.Match[str]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from cardgen.errors import NoteError
 from cardgen.markup import fix_mojibake
 from cardgen.model import Diagnostic, Note
-from cardgen.parse.frontmatter import Meta, read_meta
+from cardgen.parse.frontmatter import Meta, read_meta, tag
 from cardgen.parse.inline import Context
 from cardgen.parse.syntax import create_parser, hide_comments
 from cardgen.parse.tree import Walker
@@ -72,7 +72,8 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     title = meta.title
     if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
         title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line
+    tags = tuple(dict.fromkeys((*meta.tags, *(t for t in map(tag, ctx.tags) if t)))) if ctx.tags else meta.tags
     note = Note(path=path, key=meta.key, title=title, video=meta.video, media=meta.media,
-                channel=(walker.channel or meta.channel), tags=meta.tags, deck=meta.deck,
+                channel=(walker.channel or meta.channel), tags=tags, deck=meta.deck,
                 sections=tuple(sections))
     return note, diagnostics

@@ -14,7 +14,7 @@ from typing import Any
 
 from cardgen.markup import escape, safe_url, sanitize, text_of
 from cardgen.model import Sentence, Text
-from cardgen.timestamps import Moment, Parts, is_slip_reading, to_seconds, url_seconds, youtube_id
+from cardgen.timestamps import Moment, Parts, human, is_slip_reading, to_seconds, url_seconds, youtube_id
 
 Token = dict[str, Any]
 
@@ -35,6 +35,19 @@ _BLOCK_TAG = re.compile(r"</?(?:p|div|details|summary|section|article|aside|bloc
                         r"table|thead|tbody|tr|td|th|hr|pre|figure|figcaption)\b", re.I)
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
 _ONLY_PUNCT = re.compile(r"^[\s.,;:!?\-–—)(\]\[\"'”“’‘]*$")
+# a stamp after one of these is a word of the sentence ("At [12:34], the speaker ..."): it stays, as its time;
+# after "to" or "and" only when a time kept so came just before ("from [12:34] to [13:10]")
+_BEFORE_A_TIME = {"at", "from", "around", "about", "after", "before", "since", "near", "see", "(see", "between"}
+_RANGE_TO = {"to", "and", "until", "till", "-", "–", "—"}
+
+
+def _last_word(text: str) -> str:
+    """The word ``text`` ends with before its final space, lowercased; "" when it ends with none. Cut from
+    the last nine characters: a longer word is none of the words above (it runs for every stamp)."""
+    if not text[-1:].isspace():
+        return ""
+    words = text.rstrip()[-9:].split()
+    return words[-1].lower() if words else ""
 
 
 @dataclass
@@ -46,6 +59,7 @@ class Context:
     locate: Callable[[str], int] = lambda raw: 0  # file line of a stamp's text, for warnings
     moments: list[Moment] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # the note's #tags, from all of its text
     raw_html: bool = False
     # keyed by token identity: a token rendered twice (a callout title that is its body) counts once
     slip_examples: dict[int, tuple[int, str]] = field(default_factory=dict)
@@ -95,21 +109,54 @@ def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
         return escape(raw), raw
     html: list[str] = []
     plain: list[str] = []
-    for tok in tokens:
+    edges: set[int] | None = None  # the tags that are metadata, found at the first tag
+    kept = -2  # the index in ``plain`` of the last stamp kept as a time
+    for i, tok in enumerate(tokens):
         if tok["type"] == "text":  # most tokens: spared the call
             raw = tok["raw"]
             html.append(escape(raw))
             plain.append(raw)
             continue
+        if tok["type"] == "tag":
+            ctx.tags.append(tok["raw"])
+            edges = _edge_tags(tokens) if edges is None else edges
+            if i in edges:
+                continue
+        elif tok["type"] == "stamp" and plain and (_last_word(plain[-1]) in _BEFORE_A_TIME or (
+                kept == len(plain) - 2 and plain[-1].strip().lower() in _RANGE_TO)):
+            moments = stamp_moments(tok, ctx)
+            ctx.moments.extend(moments)
+            if moments:
+                kept = len(plain)
+                label = human(moments[0].seconds)
+                html.append(label)
+                plain.append(label)
+                continue
         h, p = _render_one(tok, ctx)
         html.append(h)
         plain.append(p)
     return "".join(html), "".join(plain)
 
 
+def _edge_tags(tokens: list[Token]) -> set[int]:
+    """The tags that open or close ``tokens`` (spaces and stamps aside): metadata (``## Optimizers #ml``),
+    where one inside ("a #python script") is a word of the sentence."""
+    edges: set[int] = set()
+    for order in (range(len(tokens)), range(len(tokens) - 1, -1, -1)):
+        for i in order:
+            kind = tokens[i]["type"]
+            if kind == "tag":
+                edges.add(i)
+            elif not (kind in ("stamp", "softbreak") or (kind == "text" and not tokens[i]["raw"].strip())):
+                break
+    return edges
+
+
 def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
     kind = tok["type"]
     if kind == "text":
+        return escape(tok["raw"]), tok["raw"]
+    if kind == "tag":
         return escape(tok["raw"]), tok["raw"]
     if kind == "stamp":
         ctx.moments.extend(stamp_moments(tok, ctx))
@@ -326,7 +373,7 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             sentences.append((current, lines))
             ended = False
             continue
-        elif kind != "stamp":
+        elif kind != "stamp" and kind != "tag":  # a #tag after a full stop is the sentence's metadata
             # a display formula ends what it closes as a full stop would: the next line is a new sentence
             ended = kind == "display_math"
         current.append(tok)

@@ -50,6 +50,10 @@ BLOCK_MATH = (r"^ {0,3}\$\$(?P<math_text_single>[^\n]*?)\$\$[ \t]*(?:\n|$)|"
               r"^ {0,3}\$\$[ \t]*\n(?P<math_text_multi>[\s\S]*?)\n {0,3}\$\$(?P<math_rest>[^\n$]*)(?:\n|$)")
 
 
+# Obsidian's tags in the text: ``#optimization``, ``#ml/basics``; after a space or at the start, with a
+# character that is no digit (``#42`` and ``C#`` are no tags)
+TAG = r"(?<!\S)#(?=[\w/-]*[^\W\d])(?P<hashtag>[\w/-]+)"
+
 # Obsidian's comments: hidden when the note is read, so private to it, and never on a card. One on a
 # line is an inline rule (so not in code); one over several lines is cut out first (hide_comments).
 COMMENT = r"%%[^%]*(?:%(?!%)[^%]*)*%%"
@@ -151,6 +155,11 @@ def parse_wikilink(inline: Any, m: re.Match, state: Any) -> int:
     return m.end()
 
 
+def parse_tag(inline: Any, m: re.Match, state: Any) -> int:
+    state.append_token({"type": "tag", "raw": m.group("hashtag")})
+    return m.end()
+
+
 def parse_display_math(inline: Any, m: re.Match, state: Any) -> int:
     text = m.group("dmath") if m.group("dmath") is not None else m.group("dmath2")
     if m.group("dmath2") is not None and _ONLY_STAMPS.fullmatch(text.strip()):
@@ -179,6 +188,7 @@ def video_notes(md: mistune.Markdown) -> None:
     md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape", start_chars=("$", "\\"))
     md.block.register("block_math", BLOCK_MATH, parse_block_math, before="list")
     md.inline.register("comment", COMMENT, parse_comment, before="escape", start_chars="%")
+    md.inline.register("tag", TAG, parse_tag, before="escape", start_chars="#")
     # footnotes: the marker ``[^1]`` leaves the text and the ``[^1]: ...`` line leaves the content (a
     # source or an aside, not part of the claim); mistune's plugin without its hook that renders them
     md.block.register("ref_footnote", REF_FOOTNOTE, parse_ref_footnote, before="ref_link")
