@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-STAMP = r"\d{1,2}(?::\d{1,2}){1,2}"
+# h:m:s or m:s, maybe with the milliseconds subtitle files write (00:12:34.500, SRT's 00:12:34,500)
+STAMP = r"\d{1,2}(?::\d{1,2}){1,2}(?:\.\d{1,3}|,\d{3}(?![:\d]))?"
 _STAMP_RE = re.compile(STAMP)
 _YOUTUBE_ID = re.compile(r"^[\w-]{11}$")
 _YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be",
@@ -47,7 +48,8 @@ def parse_parts(text: str) -> Parts | None:
     """``"01:02:03"`` -> ``(1, 2, 3)``; ``None`` when a field is out of range (``[99:99]``)."""
     if not _STAMP_RE.fullmatch(text.strip()):
         return None
-    parts = tuple(int(p) for p in text.strip().split(":"))
+    whole = text.strip().split(".")[0].split(",")[0]  # the seconds, without a fraction of one
+    parts = tuple(int(p) for p in whole.split(":"))
     if parts[-1] >= 60 or (len(parts) == 3 and parts[1] >= 60):
         return None
     return parts

@@ -263,6 +263,40 @@ def test_obsidian_tags_become_the_notes_tags(md: str, plain: str, tags: tuple) -
     assert note.tags == ("course", "todo", *tags)
 
 
+@pytest.mark.parametrize(("heading", "plain", "moment"), [
+    ("12:34 - Gradient descent", "Gradient descent", 754),
+    ("12:34 Gradient descent", "Gradient descent", 754),
+    ("(12:34) Gradient descent", "Gradient descent", 754),
+    ("Gradient descent (12:34)", "Gradient descent", 754),
+    ("1:02:03 – Wrap-up", "Wrap-up", 3723),
+])
+def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain: str, moment: int) -> None:
+    """YouTube chapter lists as headings: before, the time stayed in the question and the card linked
+    the section before's moment."""
+    note, _ = parse(f"## Intro [00:01]\n\nWords.\n\n## {heading}\n\nThe section's own text is here.")
+    s = note.sections[1]
+    assert s.heading is not None and s.heading.plain == plain
+    assert seconds(s.moments) == (moment,)
+
+
+def test_a_time_inside_a_heading_is_words() -> None:
+    note, _ = parse("## Screens in 16:9 and 4:3 (ratios)\n\nSome text.")
+    assert note.sections[0].heading.plain == "Screens in 16:9 and 4:3 (ratios)"
+    assert note.sections[0].moments == ()
+
+
+@pytest.mark.parametrize(("stamp", "moments"), [
+    ("[00:12:34.500]", (754,)),  # WebVTT
+    ("[00:12:34,500]", (754,)),  # SRT
+    ("[00:14:20.000 --> 00:14:25.000]", (860, 865)),  # a cue's span
+    ("[01:09:09,01:09:11]", (4149, 4151)),  # two stamps, no space: no fraction
+])
+def test_subtitle_style_stamps(stamp: str, moments: tuple[int, ...]) -> None:
+    claim = only_claim(f"Gradient descent minimizes the loss function step by step {stamp}.")
+    assert claim.text.plain == "Gradient descent minimizes the loss function step by step."
+    assert seconds(claim.moments) == moments
+
+
 def test_obsidian_block_ids_leave_no_trace() -> None:
     s = section("Gradient descent minimizes the loss function step by step [12:34]. ^gd\n"
                 "Momentum accelerates convergence in narrow ravines [13:10] ^mom-2\n\n"

@@ -26,7 +26,7 @@ from mistune.plugins.table import table
 
 from cardgen.timestamps import STAMP, find_parts, parse_parts, url_seconds, youtube_id
 
-_RUN = rf"{STAMP}(?:\s*(?:[-–—,]|to)\s*{STAMP})*"
+_RUN = rf"{STAMP}(?:\s*(?:-->|[-–—,]|to)\s*{STAMP})*"  # --> as subtitle files write a cue's span
 
 ANCHOR = (r"<a\s[^>\n]{0,300}?\bdata-t\s*=\s*[\"'](?P<anchor_t>[^\"'\n]{0,40})[\"'][^>\n]{0,300}>"
           r"[^<\n]{0,60}</a>")
@@ -261,6 +261,20 @@ class _InlineParser(mistune.InlineParser):
 
 
 _STAMP_LIKE = re.compile(r"data-t\s*=|\[\s*\d{1,2}:\d\d")
+# A chapter's time in a heading, as YouTube chapter lists write it: "14:20 - Adam", "(14:20) Adam", "Adam (14:20)"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"
+_CHAPTER_FIRST = re.compile(rf"^\(?({_CLOCK})\)?(?:\s*[-–—:|]\s*|\s+)(?=\S)")
+_CHAPTER_LAST = re.compile(rf"\s*\(({_CLOCK})\)\s*$")
+
+
+def chapter_stamp(heading: str) -> str:
+    """``heading`` with a chapter time at its start or end in brackets, read then as any stamp."""
+    if ":" not in heading:
+        return heading
+    heading = _CHAPTER_FIRST.sub(r"[\1] ", heading, count=1)
+    return _CHAPTER_LAST.sub(r" [\1]", heading, count=1)
+
+
 # Obsidian's block ids (``... the surface ^mom``, or ``^table-1`` on a line after the block): for links, never shown
 _BLOCK_ID = re.compile(r"(?:^|[ \t])\^[A-Za-z0-9-]+[ \t]*$", re.M)
 _HIDDEN_HTML = re.compile(r"<(script|style|template)\b[^>]*>[\s\S]*?</\1\s*>", re.I)  # content no reader sees
@@ -284,6 +298,8 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                 tok["src"] = text
                 if "^" in text:
                     text = _BLOCK_ID.sub("", text)
+                if tok["type"] == "heading":
+                    text = chapter_stamp(text.strip())
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
             elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as
