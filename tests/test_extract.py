@@ -176,6 +176,12 @@ def test_a_stamp_kept_as_a_word_is_never_the_hidden_term():
     assert [m.seconds for m in card.moments] == [754]
 
 
+def test_a_heading_with_math_asks_with_the_math_typeset():
+    note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## 2. Using $\\alpha$ as step size\n\nSome words about it.\n"
+    [card] = [c for c in cards_of("t.md", note) if c.extractor == "headings"]
+    assert card.front == "In “T”: what are the key points about <b>Using \\(\\alpha\\) as step size</b>?"
+
+
 def test_claims_without_a_hideable_term_make_no_card():
     note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this and that [00:01:00]. Photosynthesis makes sugar in green leaves [00:02:00].\n"
     cards = [c for c in cards_of("t.md", note) if c.extractor == "claims"]

@@ -297,6 +297,12 @@ def test_subtitle_style_stamps(stamp: str, moments: tuple[int, ...]) -> None:
     assert seconds(claim.moments) == moments
 
 
+def test_an_obsidian_inline_footnote_leaves_the_card() -> None:
+    claim = only_claim("Momentum accelerates convergence in narrow ravines.^[An aside with [brackets] in it.] [13:10]")
+    assert claim.text.plain == "Momentum accelerates convergence in narrow ravines."
+    assert seconds(claim.moments) == (790,)
+
+
 def test_obsidian_block_ids_leave_no_trace() -> None:
     s = section("Gradient descent minimizes the loss function step by step [12:34]. ^gd\n"
                 "Momentum accelerates convergence in narrow ravines [13:10] ^mom-2\n\n"

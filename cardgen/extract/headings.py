@@ -48,6 +48,9 @@ def question(note: Note, section: Section) -> str:
         return f"In “{title}”: {escape(heading)}"
     if heading.lower() == note.title.lower():
         return f"What are the key points of “{title}”?"
+    if "\\(" in section.heading.html:  # math: its HTML, where MathJax finds it (the plain text has no \( \))
+        shown = _NUMBERING.sub("", section.heading.html).rstrip(":").strip()
+        return f"In “{title}”: what are the key points about <b>{shown}</b>?"
     # escaped as its breadcrumb escapes it (most headings have nothing stripped): once for both
     return f"In “{title}”: what are the key points about <b>{escape_recurring(heading)}</b>?"
 

@@ -98,6 +98,10 @@ def parse_comment(parser: Any, m: re.Match, state: Any) -> int:
     return m.end()
 
 
+# Obsidian's inline footnote, ``^[an aside]``: like a footnote, it leaves the card
+INLINE_NOTE = r"\^\[(?:[^\[\]\n]|\[[^\[\]\n]*\]){0,1000}\]"
+
+
 def parse_block_math(block: Any, m: re.Match, state: Any) -> int:
     text = m.group("math_text_single")
     state.append_token({"type": "block_math", "raw": m.group("math_text_multi") if text is None else text})
@@ -193,6 +197,7 @@ def video_notes(md: mistune.Markdown) -> None:
     # source or an aside, not part of the claim); mistune's plugin without its hook that renders them
     md.block.register("ref_footnote", REF_FOOTNOTE, parse_ref_footnote, before="ref_link")
     md.inline.register("footnote", INLINE_FOOTNOTE, parse_inline_footnote, before="link", start_chars="[")
+    md.inline.register("inline_note", INLINE_NOTE, parse_comment, before="escape", start_chars="^")
 
 
 # Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
