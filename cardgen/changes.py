@@ -196,6 +196,10 @@ class Planner:
             # the card whose identity the one card takes: one the learner may have studied, before a new one
             heir = min(own, key=lambda p: (p.key in self.changes.new, p.note, p.pos)) if prev is None and own else None
             born_now = heir is not None and heir.key in self.changes.new
+            earlier = self._earlier_self(heir) if born_now and heir is not None else None
+            if earlier is not None:  # new only by its key (its note was renamed in this build): its earlier self
+                own.append(earlier)
+                heir, born_now = earlier, False
             if heir is not None and not born_now:
                 self.changes.reattached.append(Reattachment(key, heir.key, f"one card for a term {len(members)} "
                                                                             "notes define"))
@@ -204,7 +208,8 @@ class Planner:
                 if heir is None or p.nid != heir.nid:
                     drop_note(self.store.conn, p.nid)
                 self._maybe_gone.discard(p.key)
-                self._uncount(p.key, p.note)
+                if p is not earlier:  # (that one was never counted in this build)
+                    self._uncount(p.key, p.note)
             card = merged_definition(key, members)
             self._seen[key] = (card.note, card.line)
             if born_now:  # new in this build anyway: it is simply new, under the GUID its note's card got
@@ -219,6 +224,16 @@ class Planner:
                 self._write(made)
                 made = []
         self._write(made)
+
+    def _earlier_self(self, card: Previous) -> Previous | None:
+        """The card gone in this build that ``card``, new in it, is (its note renamed, or its words alike):
+        ``_reattach`` would pair them, but it runs after the one card of a term has taken ``card``'s place."""
+        gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
+                if p.retired is None and p.extractor == card.extractor}
+        if not gone:
+            return None
+        pairs, _ = reattach([self.store.prev_card(card)], {k: self.store.prev_card(p) for k, p in gone.items()})
+        return gone[pairs[0].old_key] if pairs else None
 
     def _write(self, cards: list[StoredCard]) -> None:
         """Save cards to the state and the collection."""

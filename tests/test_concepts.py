@@ -141,3 +141,21 @@ def test_a_new_definer_filed_before_the_studied_one_leaves_it_its_identity(vault
     assert shared["guid"] == studied["guid"] and len(moment_links(shared)) == 2
     assert [r["was"] for r in report.reattached] == ["lecture-2#callouts#entropy"]
     assert shared["fields"]["Back"].startswith("<p>A measure of disorder, as lecture 1 puts it.")
+
+
+def test_a_second_definer_in_the_build_that_renames_the_first_note_leaves_it_its_identity(vault):
+    """The first note's key changes in the very build that makes the term's one card: a second
+    lecture-1.md in another folder (its key becomes physics/lecture-1), or a rename. Before, the
+    renamed note's definition counted as new, the one card took that new identity, and the studied
+    card retired: its reviews were lost."""
+    vault.write("physics/lecture-1.md", definer(1))
+    vault.build()
+    [card] = the_cards(vault)
+    for step, change in enumerate([lambda: vault.write("info/lecture-1.md", definer(2)),
+                                   lambda: ((vault.dir / "physics/lecture-1.md").rename(vault.dir / "physics/thermo.md"),
+                                            vault.write("info/shannon.md", definer(3)))]):
+        change()
+        report = vault.build(timestamp=2_000_000_000 + 100 * step)
+        [one] = the_cards(vault)
+        assert one["guid"] == card["guid"] and "cardgen::retired" not in one["tags"]
+        assert report.changes["retired"] == 0
