@@ -17,7 +17,7 @@ from cardgen import __version__
 from cardgen.config import CONFIG_FILE, SETTINGS, Config, load_config
 from cardgen.errors import CardgenError, ConfigError
 from cardgen.model import Diagnostic
-from cardgen.pipeline import BuildOptions, BuildReport, build_deck
+from cardgen.pipeline import BuildOptions, BuildReport, build_deck, counted
 from cardgen.settings import ANKI_CONNECT_URL, EXTRACTOR_NAMES, RETIRE_DAYS, RETIRED_TAG, WAIT_SECONDS
 
 if TYPE_CHECKING:
@@ -264,7 +264,7 @@ def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool,
     if quiet:
         return
     kinds = ", ".join(f"{n} {k}" for k, n in report.cards.items())
-    out.print(f"{report.notes} notes -> {sum(report.cards.values())} cards ({kinds})")
+    out.print(f"{counted(report.notes, 'note')} -> {counted(sum(report.cards.values()), 'card')} ({kinds})")
     c = report.changes
     out.print(f"changes: {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, "
               f"{c['reattached']} re-attached, {c['retired']} retired"
@@ -278,14 +278,14 @@ def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool,
         out.print(f"retired cards stay in the deck tagged {RETIRED_TAG}; to remove them, search "
                   f"tag:{RETIRED_TAG} in Anki's browser and delete the notes")
     if report.notes_without_video:
-        out.print(f"{len(report.notes_without_video)} notes without a video: "
-                  f"{report.cards_without_link} cards have no video link")
+        unlinked = report.cards_without_link
+        out.print(f"{counted(len(report.notes_without_video), 'note')} without a video: "
+                  f"{counted(unlinked, 'card')} {'has' if unlinked == 1 else 'have'} no video link")
     if report.skipped:
-        out.print(f"{len(report.skipped)} notes opted out (cardgen: false)")
+        out.print(f"{counted(len(report.skipped), 'note')} opted out (cardgen: false)")
     if report.failed:
         failed = len(report.failed)
-        out.print(f"[red]{failed} {'note' if failed == 1 else 'notes'} failed and {'was' if failed == 1 else 'were'} "
-                  "left out[/red]")
+        out.print(f"[red]{counted(failed, 'note')} failed and {'was' if failed == 1 else 'were'} left out[/red]")
     out.print(report.tally())
     if report.dry_run:
         out.print(f"dry run: nothing written (would write {report.output})")
@@ -328,7 +328,7 @@ def preview(
         err.print(f"[red]error:[/red] {rich_escape(str(e))}")
         raise typer.Exit(1) from None
     _print_diagnostics(report, err, opts.notes_dir)
-    typer.echo(f"{report.notes} notes -> {len(cards)} cards; wrote {target}")
+    typer.echo(f"{counted(report.notes, 'note')} -> {counted(len(cards), 'card')}; wrote {target}")
     if report.errors:
         raise typer.Exit(1)
 

@@ -111,7 +111,7 @@ class BuildReport:
 
     def tally(self) -> str:
         """"1 warning, 0 errors": the summary's last line."""
-        return f"{_counted(len(self.warnings), 'warning')}, {_counted(len(self.errors), 'error')}"
+        return f"{counted(len(self.warnings), 'warning')}, {counted(len(self.errors), 'error')}"
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -121,7 +121,8 @@ class BuildReport:
         return d
 
 
-def _counted(n: int, noun: str) -> str:
+def counted(n: int, noun: str) -> str:
+    """``1 note``, ``2 notes``: the summary's counts agree in number."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
@@ -299,7 +300,9 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
                 "no Markdown notes here: every card of the deck retires. If the folder is not mounted or "
                 "synced yet, build again once it is: the cards come back in place, reviews and all")))
         # no state, beside a deck: its cards are taken from the old JSON state, else from the deck itself
-        lost = not store.has_cards() and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists()
+        # (a state that has built before, if only notes that all failed, is no lost one)
+        lost = (not store.has_cards() and store.get("config") is None
+                and not migrate_legacy(store, opts.out_dir, stem, now * 1000) and out.exists())
         recovered = lost and recover_from_deck(store, out)
         if damaged:
             report.diagnostics.append(Diagnostic(str(state_root / STATE_DIR), 1, damaged + (

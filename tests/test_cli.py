@@ -49,7 +49,7 @@ def test_build_prints_summary_and_writes_deck(vault):
     vault.write("good.md", GOOD)
     result = run(str(vault.dir), "--out", str(vault.out))
     assert result.exit_code == 0, result.output
-    assert "1 notes -> 2 cards (1 headings, 0 callouts, 1 claims)" in result.output
+    assert "1 note -> 2 cards (1 headings, 0 callouts, 1 claims)" in result.output
     assert "changes: 2 new, 0 updated, 0 unchanged, 0 re-attached, 0 retired" in result.output
     assert (vault.out / "notes.apkg").is_file()
     again = run(str(vault.dir), "--out", str(vault.out), "--verbose")

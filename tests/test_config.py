@@ -264,7 +264,7 @@ def test_preview_follows_the_file(vault):
     vault.write("cardgen.toml", '[extractors]\nskip = ["claims"]\n')
     result = runner.invoke(cli.preview_app, [str(vault.dir), "--html", str(vault.dir.parent / "p.html")])
     assert result.exit_code == 0, result.output
-    assert "1 notes -> 1 cards" in result.output  # the heading card only
+    assert "1 note -> 1 card" in result.output  # the heading card only
 
 
 def test_player_and_link_template_from_the_file_reach_the_cards_and_flags_override_them(vault):

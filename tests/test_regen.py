@@ -238,6 +238,15 @@ def test_a_new_note_on_a_deleted_notes_template_takes_none_of_its_retired_cards(
     assert report.changes["new"] == 0 and len(report.reattached) == 5 and report.changes["still_retired"] == 0
 
 
+def test_a_vault_whose_notes_all_failed_builds_once_fixed_with_no_lost_state_warning(vault):
+    """Before, the second build said 'no build state next to the deck' though the state was there."""
+    path = vault.write("sails.md", "---\ntitle: T\nfoo: bar: baz\n---\n" + NOTE.split("---", 2)[2])
+    assert vault.build(T0).failed == ["sails.md"]
+    path.write_text(NOTE.lstrip("\n"))
+    report = vault.build(T0 + 100)
+    assert report.changes["new"] == 5 and not report.warnings
+
+
 def test_broken_note_keeps_its_last_good_cards(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
