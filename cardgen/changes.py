@@ -65,6 +65,7 @@ class Planner:
         if self.index_after:
             store.index_later()
         self._definitions: dict[str, Previous] = {}  # key -> a first build's own definition cards
+        self._gone_definitions: dict[str, tuple[Previous, StoredCard]] | None = None  # see _earlier_self
         self._orphans: list[str] = []  # keys of new cards: they may be old cards re-worded
         self._maybe_gone: set[str] = set()  # keys of cards whose note changed or went
         self._seen: dict[str, tuple[str, int]] = {}  # key -> (note, line), for the cards of this build's changed notes
@@ -86,7 +87,8 @@ class Planner:
             return
         keys = {c.key for c in cards}
         ranked = ranked_keys(record.keys) or ranked_keys(list(keys))
-        # a claim can only have moved onto another's moment when a claim key of the note is gone
+        # a claim moved onto another's moment is looked for when a claim key of the note is gone (two claims
+        # that only swapped stamps are not: that would read the earlier text of every changed claim)
         shifted = any("#claims#" in k and k not in keys for k in record.keys)
         if not ranked and not shifted:
             return
@@ -228,12 +230,16 @@ class Planner:
     def _earlier_self(self, card: Previous) -> Previous | None:
         """The card gone in this build that ``card``, new in it, is (its note renamed, or its words alike):
         ``_reattach`` would pair them, but it runs after the one card of a term has taken ``card``'s place."""
-        gone = {k: p for k, p in self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
-                if p.retired is None and p.extractor == card.extractor}
-        if not gone:
+        if self._gone_definitions is None:  # read once for all the terms of the build
+            self._gone_definitions = {
+                k: (p, self.store.prev_card(p)) for k, p in
+                self.store.previous(sorted(self._maybe_gone - self._seen.keys())).items()
+                if p.retired is None and p.extractor == "callouts"}
+        gone = self._gone_definitions
+        if card.extractor != "callouts" or not gone:
             return None
-        pairs, _ = reattach([self.store.prev_card(card)], {k: self.store.prev_card(p) for k, p in gone.items()})
-        return gone[pairs[0].old_key] if pairs else None
+        pairs, _ = reattach([self.store.prev_card(card)], {k: whole for k, (_, whole) in gone.items()})
+        return gone.pop(pairs[0].old_key)[0] if pairs else None
 
     def _write(self, cards: list[StoredCard]) -> None:
         """Save cards to the state and the collection."""
@@ -278,8 +284,12 @@ class Planner:
                 if p.retired is None}
         if self._orphans:
             # a card retired by an earlier build may come back too: a note deleted, then restored under
-            # another name, or a claim cut and pasted back, with a build in between
-            retired = {p.key: p for p in self.store.retired_before(self.now + 1) if p.key not in self._seen}
+            # another name, or a claim cut and pasted back, with a build in between. Only one of a new
+            # card's note or video can: those alone are read whole (thousands may be retired)
+            notes = {key.partition("#")[0] for key in self._orphans}
+            videos = {p.video for p in self.store.previous(self._orphans).values() if p.video is not None}
+            retired = {p.key: p for p in self.store.retired_before(self.now + 1)
+                       if p.key not in self._seen and (p.key.partition("#")[0] in notes or p.video in videos)}
             if gone or retired:
                 self._reattach(gone, retired)
         for key in sorted(gone):

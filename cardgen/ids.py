@@ -260,14 +260,19 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
     # in the same words (a stamp corrected by hand); looked up, not compared with every earlier claim
     near: dict[int, list[str]] = {}
     same_words: dict[frozenset[str], list[str]] = {}
-    others = []
+    # other cards, by note and by video: a card is only ever paired within its note or its video (there
+    # may be thousands of retired cards, and as many new ones after a big paste)
+    by_note: dict[str, list[str]] = {}
+    by_video: dict[str, list[str]] = {}
     for k, old in gone.items():
         if old.extractor == "claims":
             if old.moments:
                 near.setdefault(old.moments[0], []).append(k)
             same_words.setdefault(gone_words[k], []).append(k)
         else:
-            others.append(k)
+            by_note.setdefault(_split(k)[0], []).append(k)
+            if old.video is not None:
+                by_video.setdefault(old.video, []).append(k)
     for c in orphans:
         if c.key in taken_new:
             continue
@@ -277,7 +282,8 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
             drifted = [k for t in range(at - DRIFT, at + DRIFT + 1) for k in near.get(t, [])] if at is not None else []
             olds = list(dict.fromkeys(drifted + same_words.get(words, [])))
         else:
-            olds = others
+            olds = list(dict.fromkeys(by_note.get(note, []) + by_note.get(renamed.get(note, ""), [])
+                                      + (by_video.get(c.video, []) if c.video is not None else [])))
         for k in olds:
             old = gone[k]
             if k in taken_old or old.extractor != c.extractor:

@@ -168,6 +168,13 @@ def test_cloze_never_hides_inside_a_url(plain):
     assert url in text  # whole: "https://{{c1::example}}.com" is no card
 
 
+def test_a_links_text_can_be_hidden_though_its_address_cannot():
+    note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n"
+            "The optimizer called [Adam](https://arxiv.org/abs/1412.6980) combines momentum and RMSProp [2:00].\n")
+    [card] = [c for c in cards_of("t.md", note) if c.extractor == "claims"]
+    assert '<a href="https://arxiv.org/abs/1412.6980">{{c1::Adam}}</a>' in card.front
+
+
 def test_a_stamp_kept_as_a_word_is_never_the_hidden_term():
     note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n"
             "At [12:34], the lecturer derives the momentum update rule.\n")

@@ -237,9 +237,11 @@ def test_a_line_ending_in_a_stamp_runs_on_into_a_lowercase_line() -> None:
      "The optimizer was introduced around 14:00 and quickly became popular.", (840,)),
     ("Adam adapts learning rates per parameter (see [13:10]) for faster training.",
      "Adam adapts learning rates per parameter (see 13:10) for faster training.", (790,)),
-    # not after such a word: the stamp leaves the sentence, as anywhere else
+    # not after such a word, nor where the sentence ends with it: the stamp leaves it, as anywhere else
     ("He points to [16:00] the graph of the loss surface here.", "He points to the graph of the loss surface here.",
      (960,)),
+    ("The speaker made this exact argument a few minutes before [1:10].",
+     "The speaker made this exact argument a few minutes before.", (70,)),
 ])
 def test_a_stamp_that_is_a_word_of_the_sentence_stays_as_its_time(md: str, plain: str, moments: tuple) -> None:
     """Before, "At [12:34], the speaker ..." read "At the speaker ...", "(see [13:10])" read "(see)"."""
@@ -249,23 +251,32 @@ def test_a_stamp_that_is_a_word_of_the_sentence_stays_as_its_time(md: str, plain
 @pytest.mark.parametrize(("md", "plain", "tags"), [
     ("Gradient descent minimizes the loss function step by step [12:34]. #important #ml/basics",
      "Gradient descent minimizes the loss function step by step.", ("important", "ml::basics")),
-    ("#optimization I wrote a #python script that plots the loss curve [13:10].",
-     "I wrote a python script that plots the loss curve.", ("optimization", "python")),
+    ("#optimization #ml I wrote a #python script that plots the loss curve [13:10].",
+     "I wrote a #python script that plots the loss curve.", ("optimization", "ml", "python")),
+    # a single tag is a word, as Obsidian shows it
+    ("#include pulls a header file into the translation unit before compiling [3:00].",
+     "#include pulls a header file into the translation unit before compiling.", ("include",)),
     ("Issue #42 and C# stay as they are in this sentence about compilers [14:00].",
      "Issue #42 and C# stay as they are in this sentence about compilers.", ()),
 ])
 def test_obsidian_tags_become_the_notes_tags(md: str, plain: str, tags: tuple) -> None:
-    """A #tag that opens or closes a sentence or heading is metadata and leaves it; one inside is a word."""
-    note, _ = parse("---\ntitle: T\ntags: [course]\n---\n## Optimizers #todo\n\n" + md)
+    """A run of #tags that opens or closes a sentence or heading is metadata and leaves it."""
+    note, _ = parse("---\ntitle: T\ntags: [course]\n---\n## Optimizers #ml #todo\n\n" + md)
     (s,) = note.sections
     assert s.heading is not None and s.heading.plain == "Optimizers"
     assert [c for c, _ in claim_list(s)] == [plain]
-    assert note.tags == ("course", "todo", *tags)
+    assert note.tags == tuple(dict.fromkeys(("course", "ml", "todo", *tags)))
+
+
+def test_a_single_tag_in_a_heading_is_a_word() -> None:
+    note, _ = parse("## #include and #define\n\nSome text.")
+    assert note.sections[0].heading.plain == "#include and #define"
 
 
 @pytest.mark.parametrize(("heading", "plain", "moment"), [
     ("12:34 - Gradient descent", "Gradient descent", 754),
-    ("12:34 Gradient descent", "Gradient descent", 754),
+    ("02:34 Gradient descent", "Gradient descent", 154),
+    ("0:00 Gradient descent", "Gradient descent", 0),
     ("(12:34) Gradient descent", "Gradient descent", 754),
     ("Gradient descent (12:34)", "Gradient descent", 754),
     ("1:02:03 – Wrap-up", "Wrap-up", 3723),
@@ -279,9 +290,11 @@ def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain:
     assert seconds(s.moments) == (moment,)
 
 
-def test_a_time_inside_a_heading_is_words() -> None:
-    note, _ = parse("## Screens in 16:9 and 4:3 (ratios)\n\nSome text.")
-    assert note.sections[0].heading.plain == "Screens in 16:9 and 4:3 (ratios)"
+@pytest.mark.parametrize("heading", ["Screens in 16:9 and 4:3 (ratios)", "16:10 displays", "12:34 Gradient descent"])
+def test_a_time_inside_a_heading_is_words(heading: str) -> None:
+    """A ratio reads like a time: with only a space after it, a chapter's time must start with 0 or have hours."""
+    note, _ = parse(f"## {heading}\n\nSome text.")
+    assert note.sections[0].heading.plain == heading
     assert note.sections[0].moments == ()
 
 

@@ -254,7 +254,7 @@ def _strong(term: str, claim: Sentence) -> bool:
 
 
 # never hidden in: math and code, and a URL written out in the text ("https://{{c1::example}}.com")
-_NOT_HIDDEN = re.compile(MATH_OR_CODE.pattern + r"|(?:https?://|www\.)[^\s<]+", re.S)
+_NOT_HIDDEN = re.compile(MATH_OR_CODE.pattern + r"|(?:https?://|www\.)[^\s<\"']+", re.S)  # (an href ends at its quote)
 
 
 def _blank(m: re.Match[str]) -> str:

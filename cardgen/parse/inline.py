@@ -41,6 +41,18 @@ _BEFORE_A_TIME = {"at", "from", "around", "about", "after", "before", "since", "
 _RANGE_TO = {"to", "and", "until", "till", "-", "–", "—"}
 
 
+def _goes_on(tokens: list[Token], i: int) -> bool:
+    """The sentence goes on after ``tokens[i]``: "At [12:34], the speaker", not "a few minutes before [1:10].",
+    where the time would change what is said."""
+    if i + 1 >= len(tokens):
+        return False
+    after = tokens[i + 1]
+    if after["type"] != "text":
+        return after["type"] not in ("stamp", "softbreak", "linebreak")
+    rest = after["raw"].lstrip()
+    return rest[:1].isalnum() or rest[:1] in (",", ";", ")")
+
+
 def _last_word(text: str) -> str:
     """The word ``text`` ends with before its final space, lowercased; "" when it ends with none. Cut from
     the last nine characters: a longer word is none of the words above (it runs for every stamp)."""
@@ -122,7 +134,7 @@ def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
             edges = _edge_tags(tokens) if edges is None else edges
             if i in edges:
                 continue
-        elif tok["type"] == "stamp" and plain and (_last_word(plain[-1]) in _BEFORE_A_TIME or (
+        elif tok["type"] == "stamp" and plain and _goes_on(tokens, i) and (_last_word(plain[-1]) in _BEFORE_A_TIME or (
                 kept == len(plain) - 2 and plain[-1].strip().lower() in _RANGE_TO)):
             moments = stamp_moments(tok, ctx)
             ctx.moments.extend(moments)
@@ -139,16 +151,22 @@ def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
 
 
 def _edge_tags(tokens: list[Token]) -> set[int]:
-    """The tags that open or close ``tokens`` (spaces and stamps aside): metadata (``## Optimizers #ml``),
-    where one inside ("a #python script") is a word of the sentence."""
+    """The tags that are metadata, not words: a run of two or more that opens or closes ``tokens``
+    (``## Optimizers #ml #todo``), or every one where there is nothing else (spaces and stamps aside).
+    A single tag is a word as Obsidian shows it: "a #python script", "#include pulls in a header"."""
     edges: set[int] = set()
     for order in (range(len(tokens)), range(len(tokens) - 1, -1, -1)):
+        run: list[int] = []
         for i in order:
             kind = tokens[i]["type"]
             if kind == "tag":
-                edges.add(i)
+                run.append(i)
             elif not (kind in ("stamp", "softbreak") or (kind == "text" and not tokens[i]["raw"].strip())):
+                if len(run) > 1:
+                    edges.update(run)
                 break
+        else:  # nothing but tags
+            edges.update(run)
     return edges
 
 
@@ -157,7 +175,7 @@ def _render_one(tok: Token, ctx: Context) -> tuple[str, str]:
     if kind == "text":
         return escape(tok["raw"]), tok["raw"]
     if kind == "tag":
-        return escape(tok["raw"]), tok["raw"]
+        return escape("#" + tok["raw"]), "#" + tok["raw"]
     if kind == "stamp":
         ctx.moments.extend(stamp_moments(tok, ctx))
         return _MARK, _MARK

@@ -268,7 +268,10 @@ class _InlineParser(mistune.InlineParser):
 _STAMP_LIKE = re.compile(r"data-t\s*=|\[\s*\d{1,2}:\d\d")
 # A chapter's time in a heading, as YouTube chapter lists write it: "14:20 - Adam", "(14:20) Adam", "Adam (14:20)"
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"
-_CHAPTER_FIRST = re.compile(rf"^\(?({_CLOCK})\)?(?:\s*[-–—:|]\s*|\s+)(?=\S)")
+# with nothing but a space after it, only a time that can be no ratio: "0:00 Intro", "05:30 Setup",
+# "1:02:03 Wrap-up" (not "16:10 displays")
+_PLAIN_CLOCK = r"0\d?:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2}"
+_CHAPTER_FIRST = re.compile(rf"^(?:\(({_CLOCK})\)\s*|({_CLOCK})\s*[-–—:|]\s*|({_PLAIN_CLOCK})\s+)(?=\S)")
 _CHAPTER_LAST = re.compile(rf"\s*\(({_CLOCK})\)\s*$")
 
 
@@ -276,7 +279,7 @@ def chapter_stamp(heading: str) -> str:
     """``heading`` with a chapter time at its start or end in brackets, read then as any stamp."""
     if ":" not in heading:
         return heading
-    heading = _CHAPTER_FIRST.sub(r"[\1] ", heading, count=1)
+    heading = _CHAPTER_FIRST.sub(lambda m: f"[{m.group(1) or m.group(2) or m.group(3)}] ", heading, count=1)
     return _CHAPTER_LAST.sub(r" [\1]", heading, count=1)
 
 
