@@ -78,20 +78,22 @@ class Planner:
             self._touched.update(orjson.loads(recovered))
             store.put("recovered_terms", None)
 
-    def settle(self, rel: str, cards: list[StoredCard]) -> None:
+    def settle(self, rel: str, cards: list[StoredCard], previous: dict[str, Previous]) -> bool:
         """Cards of the note take the keys of the earlier cards they are, when their own keys would give
         them another card's identity: cards told apart by their rank, reordered (``settle_ranks``), and
-        claims whose stamps moved onto other claims' earlier moments (``moved_claims``)."""
+        claims whose stamps moved onto other claims' earlier moments (``moved_claims``). ``previous``: the
+        earlier cards at the cards' keys. True when a key changed."""
         record = self.records.get(rel)
         if not self._track or record is None:
-            return
+            return False
         keys = {c.key for c in cards}
         ranked = ranked_keys(record.keys) or ranked_keys(list(keys))
-        # a claim moved onto another's moment is looked for when a claim key of the note is gone (two claims
-        # that only swapped stamps are not: that would read the earlier text of every changed claim)
-        shifted = any("#claims#" in k and k not in keys for k in record.keys)
+        # a claim may have moved onto another's moment when a claim key of the note is gone, or when a
+        # claim's key held other content before (two stamps swapped, or a claim put where another was)
+        shifted = any("#claims#" in k and k not in keys for k in record.keys) or any(
+            c.extractor == "claims" and c.key in previous and previous[c.key].fp != c.fp for c in cards)
         if not ranked and not shifted:
-            return
+            return False
         earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(record.keys).items() if p.retired is None}
         moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values()) if ranked else set()
         if shifted:
@@ -99,6 +101,7 @@ class Planner:
         for card in cards:
             if card.key in moved:  # the workers made its GUID from the key it had
                 card.guid = card_guid(self.namespace, card.key)
+        return bool(moved)
 
     def previous(self, cards: list[StoredCard]) -> dict[str, Previous]:
         return self.store.previous([c.key for c in cards]) if self._track else {}

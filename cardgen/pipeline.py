@@ -154,8 +154,9 @@ def _collect(built: Iterable[NoteBuild], total: int, store: Store, planner: Plan
                 planner.unchanged(rel, len(kept))
                 report.diagnostics.append(Diagnostic(rel, 1, f"kept its {len(kept)} cards from the last good build"))
             continue
-        planner.settle(rel, nb.cards)
         previous = planner.previous(nb.cards)
+        if planner.settle(rel, nb.cards, previous):
+            previous = planner.previous(nb.cards)
         clash = planner.clash(rel, nb.cards, previous, present)
         if clash is not None:
             card, holder = clash

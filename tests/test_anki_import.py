@@ -635,6 +635,7 @@ def _close_claims(stamps: dict[int, int]) -> str:
     pytest.param({0: 52, 1: 54, 2: 56}, 0, id="every-stamp-2s-later"),
     pytest.param({0: 48, 1: 50, 2: 52}, 0, id="every-stamp-2s-earlier"),
     pytest.param({0: 52, 2: 54}, 1, id="second-deleted-first-moved-onto-its-moment"),
+    pytest.param({0: 52, 1: 50, 2: 54}, 0, id="two-stamps-swapped"),
 ])
 def test_claims_whose_stamps_move_onto_each_others_moments_keep_their_own_cards(
         tmp_path: Path, col, after: dict[int, int], retired: int) -> None:
