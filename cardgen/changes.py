@@ -97,7 +97,10 @@ class Planner:
         earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(record.keys).items() if p.retired is None}
         moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values()) if ranked else set()
         if shifted:
-            moved.update(moved_claims(cards, earlier).values())
+            # and the retired cards at the claims' keys: a claim there of other words is not their return
+            retired = {k: self.store.prev_card(p) for k, p in previous.items()
+                       if p.retired is not None and p.extractor == "claims" and k not in earlier}
+            moved.update(moved_claims(cards, earlier | retired, self.store.held_elsewhere).values())
         for card in cards:
             if card.key in moved:  # the workers made its GUID from the key it had
                 card.guid = card_guid(self.namespace, card.key)

@@ -156,7 +156,8 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     return changed
 
 
-def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dict[str, str]:
+def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: Callable[[str], bool]
+                 ) -> dict[str, str]:
     """Give claims whose stamps moved onto other claims' earlier moments the keys of the claims they were.
 
     A claim's key is its moment, so when stamps shift (a regenerated note: 0:50 and 0:52 become 0:52
@@ -164,8 +165,11 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dic
     note, reviews and all. A claim whose key an earlier claim of other words held, and that resembles
     (``SIMILAR``) an earlier claim within ``DRIFT`` seconds, takes that claim's key: a key no card
     holds, or one held by such a misplaced claim too, which then takes the key it leaves. The best
-    match goes first; each settled claim keeps its key. ``earlier``: the note's earlier cards.
-    Returns the keys changed, old -> new.
+    match goes first; each settled claim keeps its key. A claim so moved that is no earlier claim at
+    all (a new one, put where a moved one was), or one of other words than the retired claim whose key
+    it has, takes a key of its own, ranked (``t50~2``), rather than that claim's identity. ``earlier``:
+    the note's earlier cards, and retired ones at the claims' keys; ``held``: a key a retired or pruned
+    card holds. Returns the keys changed, old -> new.
     """
     claims = [c for c in cards if c.extractor == "claims" and c.moments]
     first = {id(c): c.key for c in claims}
@@ -189,6 +193,13 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard]) -> dic
         if key in holder:  # a swap: the misplaced claim there takes the key this one leaves
             holder[key].key = card.key
         card.key = key
+    taken = {c.key for c in cards}
+    for card in claims:
+        if misplaced(card) and (card.key != first[id(card)] or earlier[card.key].retired is not None):
+            base = _RANK.sub("", first[id(card)])
+            card.key = next(k for k in map(functools.partial(_with_rank, base), itertools.count(2))
+                            if k not in taken and k not in earlier and not held(k))
+            taken.add(card.key)
     return {first[id(c)]: c.key for c in claims if c.key != first[id(c)]}
 
 

@@ -166,7 +166,7 @@ def settled(before: dict[str, int], after: dict[str, int]) -> dict[str, str]:
     """The key each claim (by its words) ends with: ``before`` and ``after`` give each claim's moment."""
     earlier = {c.key: c for c in (claim(t, at) for t, at in before.items())}
     cards = [claim(t, at) for t, at in after.items()]
-    moved_claims(cards, earlier)
+    moved_claims(cards, earlier, lambda key: False)
     assert len({c.key for c in cards}) == len(cards), "two cards with one key"
     return {next(t for t, w in WORDS.items() if w == c.fields[0]): c.key for c in cards}
 
@@ -185,6 +185,12 @@ def test_a_claim_moved_onto_a_deleted_ones_moment_keeps_its_key() -> None:
 def test_two_claims_whose_stamps_were_swapped_keep_their_keys() -> None:
     assert settled({"a": 50, "b": 52, "c": 54}, {"a": 52, "b": 50}) == {"a": "n#claims#t50", "b": "n#claims#t52"}
     assert settled({"a": 50, "b": 52}, {"a": 52, "b": 50}) == {"a": "n#claims#t50", "b": "n#claims#t52"}
+
+
+def test_a_new_claim_where_a_moved_one_was_takes_a_key_of_its_own() -> None:
+    # b is deleted, a corrected onto its moment, a new claim d put at a's: a keeps its key; d takes
+    # neither a's nor b's (b's Anki note would show d's words on b's reviews)
+    assert settled({"a": 50, "b": 52}, {"d": 50, "a": 52}) == {"a": "n#claims#t50", "d": "n#claims#t50~2"}
 
 
 def test_what_is_not_a_moved_claim_keeps_its_moment_key() -> None:
