@@ -94,7 +94,8 @@ class Planner:
             c.extractor == "claims" and c.key in previous and previous[c.key].fp != c.fp for c in cards)
         if not ranked and not shifted:
             return False
-        earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(record.keys).items() if p.retired is None}
+        wanted = record.keys if ranked else [k for k in record.keys if "#claims#" in k]  # (claims are moved alone)
+        earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(wanted).items() if p.retired is None}
         moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values()) if ranked else set()
         if shifted:
             # and the retired cards at the claims' keys: a claim there of other words is not their return

@@ -173,10 +173,17 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     """
     claims = [c for c in cards if c.extractor == "claims" and c.moments]
     first = {id(c): c.key for c in claims}
+    words: dict[int, frozenset[str]] = {}  # each card's, made once: the loop below asks again and again
+
+    def alike(a: StoredCard, b: StoredCard) -> float:
+        for card in (a, b):
+            if id(card) not in words:
+                words[id(card)] = _words(card)
+        return _jaccard(words[id(a)], words[id(b)])
 
     def misplaced(card: StoredCard) -> bool:
         old = earlier.get(card.key)
-        return old is not None and _similarity(card, old) < SIMILAR
+        return old is not None and alike(card, old) < SIMILAR
 
     while True:
         out = [c for c in claims if misplaced(c)]
@@ -185,7 +192,7 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
         holder = {c.key: c for c in cards}
         targets = {k: old for k, old in earlier.items() if old.extractor == "claims" and old.moments
                    and (k not in holder or holder[k] in out)}
-        score, card, key = max(((_similarity(c, old), c, k) for c in out for k, old in targets.items()
+        score, card, key = max(((alike(c, old), c, k) for c in out for k, old in targets.items()
                                 if k != c.key and abs(old.moments[0] - c.moments[0]) <= DRIFT),
                                key=lambda found: found[0], default=(0.0, None, ""))
         if card is None or score < SIMILAR:
