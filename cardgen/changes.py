@@ -23,6 +23,7 @@ from cardgen.ids import Reattachment, card_guid, concept_key, moved_claims, rank
 from cardgen.markup import escape
 from cardgen.settings import RETIRE_DAYS, RETIRED_TAG
 from cardgen.state import NoteRecord, Previous, Store, StoredCard, previous_of
+from cardgen.timestamps import human
 
 
 @dataclass
@@ -97,11 +98,20 @@ class Planner:
         wanted = record.keys if ranked else [k for k in record.keys if "#claims#" in k]  # (claims are moved alone)
         earlier = {k: self.store.prev_card(p) for k, p in self.store.previous(wanted).items() if p.retired is None}
         moved = set(settle_ranks(cards, earlier, self.store.held_elsewhere).values()) if ranked else set()
-        if shifted:
-            # and the retired cards at the claims' keys: a claim there of other words is not their return
-            retired = {k: self.store.prev_card(p) for k, p in previous.items()
-                       if p.retired is not None and p.extractor == "claims" and k not in earlier}
-            moved.update(moved_claims(cards, earlier | retired, self.store.held_elsewhere).values())
+        claims = [c for c in cards if c.extractor == "claims"]
+        if shifted and claims:
+            # and the note's retired claims: one may come back, and a claim of other words at a retired
+            # claim's key is not its return
+            note_key = claims[0].key.partition("#")[0]
+            retired = {p.key: self.store.prev_card(p) for p in self.store.retired_claims(note_key)
+                       if p.key not in earlier}
+            olds = earlier | retired
+            for first, key in moved_claims(cards, olds, self.store.held_elsewhere).items():
+                moved.add(key)
+                card = next(c for c in claims if c.key == key)
+                if key in olds and olds[key].moments[:1] != card.moments[:1]:  # (not a key settled before)
+                    self.changes.reattached.append(Reattachment(first, key, (
+                        f"same claim, its stamp moved from {human(olds[key].moments[0])} to {human(card.moments[0])}")))
         for card in cards:
             if card.key in moved:  # the workers made its GUID from the key it had
                 card.guid = card_guid(self.namespace, card.key)

@@ -158,56 +158,59 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
 
 def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: Callable[[str], bool]
                  ) -> dict[str, str]:
-    """Give claims whose stamps moved onto other claims' earlier moments the keys of the claims they were.
+    """Give each claim of a note the key of the earlier claim it is, told by its words.
 
-    A claim's key is its moment, so when stamps shift (a regenerated note: 0:50 and 0:52 become 0:52
-    and 0:54) or two are swapped, a claim gets the key another claim had, and would take its Anki
-    note, reviews and all. A claim whose key an earlier claim of other words held, and that resembles
-    (``SIMILAR``) an earlier claim within ``DRIFT`` seconds, takes that claim's key: a key no card
-    holds, or one held by such a misplaced claim too, which then takes the key it leaves. The best
-    match goes first; each settled claim keeps its key. A claim so moved that is no earlier claim at
-    all (a new one, put where a moved one was), or one of other words than the retired claim whose key
-    it has, takes a key of its own, ranked (``t50~2``), rather than that claim's identity. ``earlier``:
-    the note's earlier cards, and retired ones at the claims' keys; ``held``: a key a retired or pruned
-    card holds. Returns the keys changed, old -> new.
+    A claim's key is its moment, so when stamps move (a regenerated note whose stamps all shifted by
+    the gap between two claims, two stamps swapped, a claim deleted and its neighbour's stamp put on
+    its moment, a new claim written where a moved one was, a retired claim pasted back elsewhere) a
+    claim gets the key another claim had, and would take its Anki note, reviews and all.
+
+    Each claim takes the key of the earlier claim (``earlier``: the note's earlier cards, retired ones
+    included) it resembles (``SIMILAR``) within ``DRIFT`` seconds, or anywhere in the same words: the
+    best match first, then its own key's, then the nearest. A claim like none keeps its own key, as a
+    claim reworded at its moment does, unless that key went to another claim, is a retired claim's, or
+    is that of a claim that stood elsewhere: then it takes a ranked key of its own (``t50~2``) that no
+    card, earlier or ``held`` elsewhere (retired or pruned), has. Returns the keys changed, old -> new.
     """
     claims = [c for c in cards if c.extractor == "claims" and c.moments]
-    first = {id(c): c.key for c in claims}
-    words: dict[int, frozenset[str]] = {}  # each card's, made once: the loop below asks again and again
-
-    def alike(a: StoredCard, b: StoredCard) -> float:
-        for card in (a, b):
-            if id(card) not in words:
-                words[id(card)] = _words(card)
-        return _jaccard(words[id(a)], words[id(b)])
-
-    def misplaced(card: StoredCard) -> bool:
-        old = earlier.get(card.key)
-        return old is not None and alike(card, old) < SIMILAR
-
-    while True:
-        out = [c for c in claims if misplaced(c)]
-        if not out:
-            break
-        holder = {c.key: c for c in cards}
-        targets = {k: old for k, old in earlier.items() if old.extractor == "claims" and old.moments
-                   and (k not in holder or holder[k] in out)}
-        score, card, key = max(((alike(c, old), c, k) for c in out for k, old in targets.items()
-                                if k != c.key and abs(old.moments[0] - c.moments[0]) <= DRIFT),
-                               key=lambda found: found[0], default=(0.0, None, ""))
-        if card is None or score < SIMILAR:
-            break
-        if key in holder:  # a swap: the misplaced claim there takes the key this one leaves
-            holder[key].key = card.key
-        card.key = key
-    taken = {c.key for c in cards}
-    for card in claims:
-        if misplaced(card) and (card.key != first[id(card)] or earlier[card.key].retired is not None):
-            base = _RANK.sub("", first[id(card)])
+    olds = {k: old for k, old in earlier.items() if old.extractor == "claims" and old.moments}
+    if not claims or not olds:
+        return {}
+    words = {k: _words(old) for k, old in olds.items()}
+    pairs: list[tuple[float, bool, int, str, int]] = []
+    for i, card in enumerate(claims):
+        mine, at = _words(card), card.moments[0]
+        for k, old in olds.items():
+            score, gap = _jaccard(mine, words[k]), abs(old.moments[0] - at)
+            if score >= SIMILAR and (gap <= DRIFT or score == 1.0):
+                pairs.append((score, k == card.key, -gap, k, i))
+    given: dict[int, str] = {}
+    contested: set[str] = set()  # two claims as like one earlier claim: neither is it (reattach says so)
+    ranked = sorted(pairs, reverse=True)
+    for score, _, _, key, i in ranked:
+        if i in given or key in contested or key in given.values():
+            continue
+        if any(k == key and j != i and j not in given and s >= score - 0.05 for s, _, _, k, j in ranked):
+            contested.add(key)
+            continue
+        given[i] = key
+    taken = set(given.values())
+    first = [c.key for c in claims]
+    others = {c.key for c in cards if c.extractor != "claims" or not c.moments}
+    for i, card in enumerate(claims):
+        if i in given:
+            card.key = given[i]
+            continue
+        was = olds.get(card.key)
+        # its own key's earlier claim is the one it rewords only if that one stood at this moment too
+        # (a claim keeps the key it had when its stamp moved: another claim may stand there now)
+        if was is not None and (card.key in taken or was.retired is not None or was.moments[0] != card.moments[0]):
+            base = _RANK.sub("", card.key)
             card.key = next(k for k in map(functools.partial(_with_rank, base), itertools.count(2))
-                            if k not in taken and k not in earlier and not held(k))
-            taken.add(card.key)
-    return {first[id(c)]: c.key for c in claims if c.key != first[id(c)]}
+                            if k not in taken and k not in olds and k not in others and not held(k)
+                            and k not in first)
+        taken.add(card.key)
+    return {old: c.key for old, c in zip(first, claims, strict=True) if c.key != old}
 
 
 def _split(key: str) -> tuple[str, str]:

@@ -251,6 +251,13 @@ class Store:
     def drop_card(self, nid: int) -> None:
         self.conn.execute("DELETE FROM cards WHERE nid=?", (nid,))
 
+    def retired_claims(self, note_key: str) -> list[Previous]:
+        """The retired claims of the note whose key is ``note_key`` (a range of the key index)."""
+        prefix = f"{note_key}#claims#"
+        return [Previous(*row) for row in self.conn.execute(
+            f"SELECT {_PREV} FROM cards WHERE key >= ? AND key < ? AND retired IS NOT NULL",
+            (prefix, prefix + "\uffff"))]
+
     def retired_before(self, when: int) -> list[Previous]:
         return [Previous(*row) for row in self.conn.execute(
             f"SELECT {_PREV} FROM cards WHERE retired IS NOT NULL AND retired < ? ORDER BY key", (when,))]
