@@ -106,9 +106,11 @@ class Planner:
             retired = {p.key: self.store.prev_card(p) for p in self.store.retired_claims(note_key)
                        if p.key not in earlier}
             olds = earlier | retired
-            for first, key in moved_claims(cards, olds, self.store.held_elsewhere).items():
+            settled = moved_claims(cards, olds, self.store.held_elsewhere)
+            by_key = {c.key: c for c in claims} if settled else {}
+            for first, key in settled.items():
                 moved.add(key)
-                card = next(c for c in claims if c.key == key)
+                card = by_key[key]
                 if key in olds and olds[key].moments[:1] != card.moments[:1]:  # (not a key settled before)
                     self.changes.reattached.append(Reattachment(first, key, (
                         f"same claim, its stamp moved from {human(olds[key].moments[0])} to {human(card.moments[0])}")))

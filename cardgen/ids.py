@@ -177,25 +177,38 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     if not claims or not olds:
         return {}
     words = {k: _words(old) for k, old in olds.items()}
+    # the earlier claims near each moment, and by their words: looked up, not each compared with every
+    # claim (a transcript note holds thousands)
+    near: dict[int, list[str]] = {}
+    same: dict[frozenset[str], list[str]] = {}
+    for k, old in olds.items():
+        near.setdefault(old.moments[0], []).append(k)
+        same.setdefault(words[k], []).append(k)
     pairs: list[tuple[float, bool, int, str, int]] = []
     for i, card in enumerate(claims):
         mine, at = _words(card), card.moments[0]
-        for k, old in olds.items():
-            score, gap = _jaccard(mine, words[k]), abs(old.moments[0] - at)
+        nearby = (k for t in range(at - DRIFT, at + DRIFT + 1) for k in near.get(t, ()))
+        for k in dict.fromkeys([*nearby, *same.get(mine, ())]):
+            score, gap = _jaccard(mine, words[k]), abs(olds[k].moments[0] - at)
             if score >= SIMILAR and (gap <= DRIFT or score == 1.0):
                 pairs.append((score, k == card.key, -gap, k, i))
+    rivals: dict[str, list[tuple[float, int]]] = {}
+    for score, _, _, k, i in pairs:
+        rivals.setdefault(k, []).append((score, i))
     given: dict[int, str] = {}
+    used: set[str] = set()
     contested: set[str] = set()  # two claims as like one earlier claim: neither is it (reattach says so)
-    ranked = sorted(pairs, reverse=True)
-    for score, _, _, key, i in ranked:
-        if i in given or key in contested or key in given.values():
+    for score, _, _, key, i in sorted(pairs, reverse=True):
+        if i in given or key in used or key in contested:
             continue
-        if any(k == key and j != i and j not in given and s >= score - 0.05 for s, _, _, k, j in ranked):
+        if any(j != i and j not in given and s >= score - 0.05 for s, j in rivals[key]):
             contested.add(key)
             continue
         given[i] = key
+        used.add(key)
     taken = set(given.values())
     first = [c.key for c in claims]
+    natural = set(first)
     others = {c.key for c in cards if c.extractor != "claims" or not c.moments}
     for i, card in enumerate(claims):
         if i in given:
@@ -207,8 +220,8 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
         if was is not None and (card.key in taken or was.retired is not None or was.moments[0] != card.moments[0]):
             base = _RANK.sub("", card.key)
             card.key = next(k for k in map(functools.partial(_with_rank, base), itertools.count(2))
-                            if k not in taken and k not in olds and k not in others and not held(k)
-                            and k not in first)
+                            if k not in taken and k not in olds and k not in others and k not in natural
+                            and not held(k))
         taken.add(card.key)
     return {old: c.key for old, c in zip(first, claims, strict=True) if c.key != old}
 
