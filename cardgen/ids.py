@@ -192,21 +192,24 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
             score, gap = _jaccard(mine, words[k]), abs(olds[k].moments[0] - at)
             if score >= SIMILAR and (gap <= DRIFT or score == 1.0):
                 pairs.append((score, k == card.key, -gap, k, i))
-    rivals: dict[str, list[tuple[float, int]]] = {}
-    for score, _, _, k, i in pairs:
-        rivals.setdefault(k, []).append((score, i))
+    rivals: dict[str, list[tuple[float, int, int]]] = {}
+    for score, _, negative_gap, k, i in pairs:
+        rivals.setdefault(k, []).append((score, -negative_gap, i))
     given: dict[int, str] = {}
     used: set[str] = set()
-    contested: set[str] = set()  # two claims as like one earlier claim: neither is it (reattach says so)
-    for score, _, _, key, i in sorted(pairs, reverse=True):
+    # two claims about as like one earlier claim, about as near it: neither is it (reattach says so); the
+    # same words said again a minute later are no rival
+    contested: set[str] = set()
+    for score, _, negative_gap, key, i in sorted(pairs, reverse=True):
         if i in given or key in used or key in contested:
             continue
-        if any(j != i and j not in given and s >= score - 0.05 for s, j in rivals[key]):
+        if any(j != i and j not in given and s >= score - 0.05 and gap <= max(DRIFT, -negative_gap)
+               for s, gap, j in rivals[key]):
             contested.add(key)
             continue
         given[i] = key
         used.add(key)
-    taken = set(given.values())
+    taken = set(given.values()) | contested  # (a claim of other words does not keep a contested key either)
     first = [c.key for c in claims]
     natural = set(first)
     others = {c.key for c in cards if c.extractor != "claims" or not c.moments}
@@ -284,7 +287,10 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
     for c in orphans:
         note, rest = _split(c.key)
         old_key = f"{renamed[note]}#{rest}" if note in renamed else None
-        if old_key in gone:
+        # a claim's key may be one it kept when its stamp moved (moved_claims): the old note's claim
+        # with the same key is this one only if it stood at its moment or was in its words
+        if old_key in gone and (c.extractor != "claims" or gone[old_key].moments[:1] == c.moments[:1]
+                                or _similarity(c, gone[old_key]) >= SIMILAR):
             pairs.append(Reattachment(c.key, old_key, f"note renamed from {gone[old_key].note}"))
     taken_new = {p.new_key for p in pairs}
     taken_old = {p.old_key for p in pairs}

@@ -221,3 +221,19 @@ def test_a_new_claim_at_the_key_a_moved_claim_kept_takes_a_key_of_its_own() -> N
     cards = [claim("d", 50), claim("a", 54)]
     moved_claims(cards, {a.key: a}, lambda key: False)
     assert [c.key for c in cards] == ["n#claims#t50~2", "n#claims#t50"]
+
+
+def test_the_same_words_said_again_later_are_no_rival() -> None:
+    # "a" at 0:50 and again at 1:40, all stamps 2 s later: each is the earlier one near it
+    earlier = {c.key: c for c in (claim("a", 50), claim("a", 100))}
+    cards = [claim("a", 52), claim("a", 102)]
+    moved_claims(cards, earlier, lambda key: False)
+    assert [c.key for c in cards] == ["n#claims#t50", "n#claims#t100"]
+
+
+def test_a_claim_of_other_words_does_not_keep_a_contested_key() -> None:
+    # a copied to 0:47 and 0:53 (neither is a), and d written at a's 0:50: d is new, not a's card
+    earlier = {c.key: c for c in (claim("a", 50),)}
+    cards = [claim("a", 47), claim("d", 50), claim("a", 53)]
+    moved_claims(cards, earlier, lambda key: False)
+    assert [c.key for c in cards] == ["n#claims#t47", "n#claims#t50~2", "n#claims#t53"]

@@ -292,6 +292,33 @@ def test_another_claim_at_a_retired_claims_moment_does_not_take_its_reviews(vaul
         c["tags"] for c in vault.cards() if c["guid"] == old)
 
 
+def test_renaming_a_note_after_its_claims_moved_keeps_each_claims_card(vault):
+    """A claim moved keeps the key of its old moment; a renamed note's claims are paired with the old
+    note's by key, so the pairing checks the moment or the words (before, a new claim at the moved one's
+    old moment took its card)."""
+    words = {"a": "Lanthanum glows green under ultraviolet light in the lab",
+             "b": "Praseodymium forms yellow salts that dissolve in water",
+             "c": "Neodymium makes the strongest permanent magnets for motors"}
+
+    def note(*claims: tuple[str, str]) -> str:
+        return "---\ntitle: T\nvideoId: RaReEaRtH02\n---\n\n## S\n\n" + " ".join(
+            f"{words[k]} [{t}]." for k, t in claims) + "\n"
+
+    def guids() -> dict[str, str]:
+        return {k: c["guid"] for c in vault.cards() for k, w in words.items()
+                if w[:25] in re.sub(r"\{\{c1::(.*?)\}\}", r"\1", c["fields"].get("Text", ""))
+                and "cardgen::retired" not in c["tags"]}
+
+    path = vault.write("n.md", note(("a", "0:50"), ("b", "1:00")))
+    vault.build(T0)
+    path.write_text(note(("c", "0:50"), ("a", "0:52"), ("b", "1:00")))
+    vault.build(T0 + 100)
+    before = guids()
+    path.rename(vault.dir / "m.md")
+    report = vault.build(T0 + 200)
+    assert guids() == before and report.changes["new"] == 0 and report.changes["retired"] == 0
+
+
 def test_broken_note_keeps_its_last_good_cards(vault):
     path = vault.write("sails.md", NOTE)
     vault.build(T0)
