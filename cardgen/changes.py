@@ -305,12 +305,13 @@ class Planner:
             # a card retired by an earlier build may come back too: a note deleted, then restored under
             # another name, or a claim cut and pasted back, with a build in between. Only one of a new
             # card's note or video can: those alone are read whole (thousands may be retired)
+            fresh = self.store.previous(self._orphans)
             notes = {key.partition("#")[0] for key in self._orphans}
-            videos = {p.video for p in self.store.previous(self._orphans).values() if p.video is not None}
+            videos = {p.video for p in fresh.values() if p.video is not None}
             retired = {p.key: p for p in self.store.retired_before(self.now + 1)
                        if p.key not in self._seen and (p.key.partition("#")[0] in notes or p.video in videos)}
             if gone or retired:
-                self._reattach(gone, retired)
+                self._reattach(fresh, gone, retired)
         for key in sorted(gone):
             card = self.store.prev_card(gone[key])
             _retire(card, self.now)
@@ -331,9 +332,9 @@ class Planner:
         if self._track and rel in self.records:
             self._maybe_gone.update(self.records[rel].keys)
 
-    def _reattach(self, gone: dict[str, Previous], retired: dict[str, Previous]) -> None:
-        """New cards that are gone cards (``gone`` went in this build, ``retired`` before) take their Anki notes."""
-        fresh = self.store.previous(self._orphans)
+    def _reattach(self, fresh: dict[str, Previous], gone: dict[str, Previous], retired: dict[str, Previous]) -> None:
+        """New cards (``fresh``: this build's, as saved) that are gone cards (``gone`` went in this build,
+        ``retired`` before) take their Anki notes."""
         pairs, conflicts = reattach([self.store.prev_card(fresh[k]) for k in self._orphans if k in fresh],
                                     {k: self.store.prev_card(p) for k, p in (retired | gone).items()})
         self.changes.conflicts = [(key, fresh[key].note, message) for key, message in conflicts]

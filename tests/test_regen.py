@@ -248,33 +248,38 @@ def test_a_vault_whose_notes_all_failed_builds_once_fixed_with_no_lost_state_war
     assert report.changes["new"] == 5 and not report.warnings
 
 
+CLAIMS = {"a": "Gradient descent updates the weights along the negative gradient",
+          "b": "Momentum accumulates past gradients to smooth the noisy update path",
+          "c": "Adam combines momentum with adaptive learning rates for each parameter"}
+
+
+def claims_note(*claims: tuple[str, str]) -> str:
+    """A note of CLAIMS (by name) stamped at the given times."""
+    return "---\ntitle: T\nvideoId: OptImVid001\n---\n\n## S\n\n" + " ".join(
+        f"{CLAIMS[k]} [{t}]." for k, t in claims) + "\n"
+
+
+def live_claim_guids(vault) -> dict[str, str]:
+    """The GUID of each claim of CLAIMS with a live card (cloze markup aside)."""
+    return {k: c["guid"] for c in vault.cards() for k, w in CLAIMS.items()
+            if w[:30] in re.sub(r"\{\{c1::(.*?)\}\}", r"\1", c["fields"].get("Text", ""))
+            and "cardgen::retired" not in c["tags"]}
+
+
 def test_a_new_claim_put_where_a_moved_one_was_is_new_and_stays_itself(vault):
     """b deleted, a's stamp corrected onto b's moment, a new claim c at a's old one: a keeps its card,
     b retires, c is new (it took b's, reviews and all, before), and the next builds keep all three apart."""
-    words = {"a": "Gradient descent updates the weights along the negative gradient",
-             "b": "Momentum accumulates past gradients to smooth the noisy update path",
-             "c": "Adam combines momentum with adaptive learning rates for each parameter"}
-
-    def note(*claims: tuple[str, str]) -> str:
-        return "---\ntitle: T\nvideoId: OptImVid001\n---\n\n## S\n\n" + " ".join(
-            f"{words[k]} [{t}]." for k, t in claims) + "\n"
-
-    def guid_by_words() -> dict[str, str]:
-        return {k: c["guid"] for c in vault.cards() for k, w in words.items()
-                if w[:30] in re.sub(r"\{\{c1::(.*?)\}\}", r"\1", c["fields"].get("Text", ""))
-                and "cardgen::retired" not in c["tags"]}
-
-    path = vault.write("n.md", note(("a", "0:50"), ("b", "0:52")))
+    path = vault.write("n.md", claims_note(("a", "0:50"), ("b", "0:52")))
     vault.build(T0)
-    before = guid_by_words()
-    path.write_text(note(("c", "0:50"), ("a", "0:52")))
+    before = live_claim_guids(vault)
+    path.write_text(claims_note(("c", "0:50"), ("a", "0:52")))
     report = vault.build(T0 + 100)
     assert report.changes["new"] == 1 and report.changes["retired"] == 1
-    after = guid_by_words()
+    after = live_claim_guids(vault)
     assert after["a"] == before["a"] and after["c"] not in before.values()
-    path.write_text(note(("c", "0:50"), ("a", "0:52")).replace("each parameter", "every parameter"))
+    path.write_text(claims_note(("c", "0:50"), ("a", "0:52")).replace("each parameter", "every parameter"))
     report = vault.build(T0 + 200)
-    assert guid_by_words() == after and report.changes["new"] == 0 and report.changes["retired"] == 0
+    assert live_claim_guids(vault) == after and report.changes["new"] == 0 and report.changes["retired"] == 0
 
 
 def test_another_claim_at_a_retired_claims_moment_does_not_take_its_reviews(vault):
@@ -296,27 +301,14 @@ def test_renaming_a_note_after_its_claims_moved_keeps_each_claims_card(vault):
     """A claim moved keeps the key of its old moment; a renamed note's claims are paired with the old
     note's by key, so the pairing checks the moment or the words (before, a new claim at the moved one's
     old moment took its card)."""
-    words = {"a": "Lanthanum glows green under ultraviolet light in the lab",
-             "b": "Praseodymium forms yellow salts that dissolve in water",
-             "c": "Neodymium makes the strongest permanent magnets for motors"}
-
-    def note(*claims: tuple[str, str]) -> str:
-        return "---\ntitle: T\nvideoId: RaReEaRtH02\n---\n\n## S\n\n" + " ".join(
-            f"{words[k]} [{t}]." for k, t in claims) + "\n"
-
-    def guids() -> dict[str, str]:
-        return {k: c["guid"] for c in vault.cards() for k, w in words.items()
-                if w[:25] in re.sub(r"\{\{c1::(.*?)\}\}", r"\1", c["fields"].get("Text", ""))
-                and "cardgen::retired" not in c["tags"]}
-
-    path = vault.write("n.md", note(("a", "0:50"), ("b", "1:00")))
+    path = vault.write("n.md", claims_note(("a", "0:50"), ("b", "1:00")))
     vault.build(T0)
-    path.write_text(note(("c", "0:50"), ("a", "0:52"), ("b", "1:00")))
+    path.write_text(claims_note(("c", "0:50"), ("a", "0:52"), ("b", "1:00")))
     vault.build(T0 + 100)
-    before = guids()
+    before = live_claim_guids(vault)
     path.rename(vault.dir / "m.md")
     report = vault.build(T0 + 200)
-    assert guids() == before and report.changes["new"] == 0 and report.changes["retired"] == 0
+    assert live_claim_guids(vault) == before and report.changes["new"] == 0 and report.changes["retired"] == 0
 
 
 def test_broken_note_keeps_its_last_good_cards(vault):
