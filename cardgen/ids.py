@@ -10,9 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from cardgen.state import StoredCard
@@ -101,7 +103,7 @@ def _similarity(a: StoredCard, b: StoredCard) -> float:
     return _jaccard(_words(a), _words(b))
 
 
-def _jaccard(wa: frozenset[str], wb: frozenset[str]) -> float:
+def _jaccard(wa: AbstractSet[str], wb: AbstractSet[str]) -> float:
     return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
 
 
@@ -253,10 +255,9 @@ def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[s
         old_by_note.setdefault(note, set()).add(anchor)
         old_path[note] = c.note
     claimants: dict[str, list[tuple[float, bool, str]]] = {}
-    for note, anchors in new_by_note.items():
-        scores = sorted(((len(anchors & old) / max(len(anchors | old), 1), o) for o, old in old_by_note.items()),
-                        reverse=True)
-        if scores and scores[0][0] >= SIMILAR and (len(scores) == 1 or scores[1][0] < scores[0][0]):
+    for note, likely in _alike_sets(new_by_note, old_by_note).items():
+        scores = sorted(likely, reverse=True)
+        if len(scores) == 1 or scores[1][0] < scores[0][0]:
             old_note = scores[0][1]
             claimants.setdefault(old_note, []).append((scores[0][0], new_path[note] == old_path[old_note], note))
     mapping: dict[str, str] = {}
@@ -265,6 +266,38 @@ def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[s
         if len(rivals) == 1 or rivals[0][:2] > rivals[1][:2]:  # tied rivals: neither is the renamed note
             mapping[rivals[0][2]] = old_note
     return mapping
+
+
+def _alike_sets(new: dict[str, set[str]], old: dict[str, set[str]]) -> dict[str, list[tuple[float, str]]]:
+    """For each of ``new``, the (Jaccard, name) of every set of ``old`` at least ``SIMILAR`` like it.
+
+    Not each compared with every other (a thousand notes deleted while a thousand others changed took
+    seconds): two sets that alike share one of the first few anchors of each when their anchors are
+    ordered rarest first (prefix filtering), so only sets sharing one of those are compared.
+    """
+    freq = Counter(a for anchors in old.values() for a in anchors)
+
+    def prefix(anchors: set[str]) -> list[str]:
+        # a set of n anchors that alike shares at least ceil(SIMILAR * n) of them with the other
+        ordered = sorted(anchors, key=lambda a: (freq[a], a))
+        return ordered[:len(ordered) - math.ceil(SIMILAR * len(ordered)) + 1]
+
+    by_anchor: dict[str, list[str]] = {}
+    for name, anchors in old.items():
+        for a in prefix(anchors):
+            by_anchor.setdefault(a, []).append(name)
+    found: dict[str, list[tuple[float, str]]] = {}
+    for name, anchors in new.items():
+        for o in dict.fromkeys(o for a in prefix(anchors) for o in by_anchor.get(a, ())):
+            score = _jaccard(anchors, old[o])
+            if score >= SIMILAR:
+                found.setdefault(name, []).append((score, o))
+    return found
+
+
+def _owners(note: str, video: str | None) -> list[str]:
+    """What a card may be paired by: its note, and its video."""
+    return [f"note {note}"] + ([f"video {video}"] if video is not None else [])
 
 
 def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
@@ -296,40 +329,34 @@ def reattach(new: list[StoredCard], previous: dict[str, StoredCard]
     taken_old = {p.old_key for p in pairs}
     candidates: list[tuple[float, str, str]] = []
     gone_words = {k: _words(old) for k, old in gone.items()}  # once each: every orphan is compared with them
-    # a claim is its moment: it may be an earlier claim within DRIFT seconds of it, or one further away
-    # in the same words (a stamp corrected by hand); looked up, not compared with every earlier claim
-    near: dict[int, list[str]] = {}
-    same_words: dict[frozenset[str], list[str]] = {}
-    # other cards, by note and by video: a card is only ever paired within its note or its video (there
-    # may be thousands of retired cards, and as many new ones after a big paste)
-    by_note: dict[str, list[str]] = {}
-    by_video: dict[str, list[str]] = {}
+    # a card is only ever paired with one of its note's or its video's (there may be thousands of retired
+    # cards, and as many new ones after a big paste); a claim is its moment: it may be an earlier claim
+    # within DRIFT seconds of it, or one further away in the same words (a stamp corrected by hand).
+    # Looked up, not compared with every gone card
+    near: dict[tuple[str, int], list[str]] = {}
+    same_words: dict[tuple[str, frozenset[str]], list[str]] = {}
+    others: dict[str, list[str]] = {}
     for k, old in gone.items():
-        if old.extractor == "claims":
+        for owner in _owners(_split(k)[0], old.video):
+            if old.extractor != "claims":
+                others.setdefault(owner, []).append(k)
+                continue
             if old.moments:
-                near.setdefault(old.moments[0], []).append(k)
-            same_words.setdefault(gone_words[k], []).append(k)
-        else:
-            by_note.setdefault(_split(k)[0], []).append(k)
-            if old.video is not None:
-                by_video.setdefault(old.video, []).append(k)
+                near.setdefault((owner, old.moments[0]), []).append(k)
+            same_words.setdefault((owner, gone_words[k]), []).append(k)
     for c in orphans:
         if c.key in taken_new:
             continue
         note, words = _split(c.key)[0], _words(c)
+        owners = _owners(note, c.video) + (_owners(renamed[note], None) if note in renamed else [])
         if c.extractor == "claims":
             at = c.moments[0] if c.moments else None
-            drifted = [k for t in range(at - DRIFT, at + DRIFT + 1) for k in near.get(t, [])] if at is not None else []
-            olds = list(dict.fromkeys(drifted + same_words.get(words, [])))
+            found = [k for o in owners for t in (range(at - DRIFT, at + DRIFT + 1) if at is not None else ())
+                     for k in near.get((o, t), ())] + [k for o in owners for k in same_words.get((o, words), ())]
         else:
-            olds = list(dict.fromkeys(by_note.get(note, []) + by_note.get(renamed.get(note, ""), [])
-                                      + (by_video.get(c.video, []) if c.video is not None else [])))
-        for k in olds:
-            old = gone[k]
-            if k in taken_old or old.extractor != c.extractor:
-                continue
-            same_note = _split(k)[0] in (note, renamed.get(note))
-            if not same_note and (old.video is None or old.video != c.video):
+            found = [k for o in owners for k in others.get(o, ())]
+        for k in dict.fromkeys(found):
+            if k in taken_old or gone[k].extractor != c.extractor:
                 continue
             score = _jaccard(words, gone_words[k])
             if score >= SIMILAR:

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen.ids import card_guid, moved_claims, note_keys
+from cardgen.ids import SIMILAR, _alike_sets, _jaccard, card_guid, moved_claims, note_keys
 from cardgen.state import StoredCard
 
 NOTE = """
@@ -150,6 +150,20 @@ def test_note_keys_agree_with_pathlib(paths):
     expected = {p: PurePosixPath(p).stem if stems[PurePosixPath(p).stem] == 1
                 else str(PurePosixPath(p).with_suffix("")) for p in paths if PurePosixPath(p).name}
     assert {p: k for p, k in note_keys(paths).items() if p in expected} == expected
+
+
+_ANCHOR_SETS = st.dictionaries(st.text("abcdef", min_size=1, max_size=2),
+                               st.sets(st.sampled_from([f"claims#t{i}" for i in range(8)] + ["headings#Intro"]),
+                                       min_size=1, max_size=6), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ANCHOR_SETS, _ANCHOR_SETS)
+def test_renamed_notes_are_found_among_all_like_ones(new, old):
+    """The notes a renamed one may be are looked up (prefix filtering), not compared with every gone
+    note: the lookup must find every note at least SIMILAR alike, as comparing all pairs does."""
+    every = {n: sorted((_jaccard(a, old[o]), o) for o in old if _jaccard(a, old[o]) >= SIMILAR) for n, a in new.items()}
+    assert {n: sorted(found) for n, found in _alike_sets(new, old).items()} == {n: f for n, f in every.items() if f}
 
 
 # -- claims whose stamps moved onto each other's moments ------------------------------------------
