@@ -13,7 +13,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -142,10 +142,11 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
         old = before.get(base, [])
         if not old or (len(members) == 1 and [members[0].key] == old):
             continue
-        pairs = sorted(((_similarity(c, earlier[k]), -i, k) for i, c in enumerate(members) for k in old), reverse=True)
+        pairs = sorted(((score, -i, old[j]) for score, i, j in
+                        alike([_words(c) for c in members], [_words(earlier[k]) for k in old])), reverse=True)
         given: dict[int, str] = {}
-        for score, negative_i, key in pairs:
-            if score >= SIMILAR and -negative_i not in given and key not in given.values():
+        for _, negative_i, key in pairs:
+            if -negative_i not in given and key not in given.values():
                 given[-negative_i] = key
         taken = set(given.values())
         spare = (k for k in map(functools.partial(_with_rank, base), itertools.count(1))
@@ -178,22 +179,15 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     olds = {k: old for k, old in earlier.items() if old.extractor == "claims" and old.moments}
     if not claims or not olds:
         return {}
-    words = {k: _words(old) for k, old in olds.items()}
-    # the earlier claims near each moment, and by their words: looked up, not each compared with every
-    # claim (a transcript note holds thousands)
-    near: dict[int, list[str]] = {}
-    same: dict[frozenset[str], list[str]] = {}
-    for k, old in olds.items():
-        near.setdefault(old.moments[0], []).append(k)
-        same.setdefault(words[k], []).append(k)
-    pairs: list[tuple[float, bool, int, str, int]] = []
-    for i, card in enumerate(claims):
-        mine, at = _words(card), card.moments[0]
-        nearby = (k for t in range(at - DRIFT, at + DRIFT + 1) for k in near.get(t, ()))
-        for k in dict.fromkeys([*nearby, *same.get(mine, ())]):
-            score, gap = _jaccard(mine, words[k]), abs(olds[k].moments[0] - at)
-            if score >= SIMILAR and (gap <= DRIFT or score == 1.0):
-                pairs.append((score, k == card.key, -gap, k, i))
+    keys = list(olds)
+    mine, theirs = [_words(c) for c in claims], [_words(olds[k]) for k in keys]
+    at, was = [c.moments[0] for c in claims], [olds[k].moments[0] for k in keys]
+    found = alike(mine, theirs, (at, was))
+    same: dict[frozenset[str], list[int]] = {}  # and further away, in the same words (a stamp corrected by hand)
+    for j, words in enumerate(theirs):
+        same.setdefault(words, []).append(j)
+    found += [(1.0, i, j) for i, words in enumerate(mine) for j in same.get(words, ()) if abs(at[i] - was[j]) > DRIFT]
+    pairs = [(score, keys[j] == claims[i].key, -abs(at[i] - was[j]), keys[j], i) for score, i, j in found]
     rivals: dict[str, list[tuple[float, int, int]]] = {}
     for score, _, negative_gap, k, i in pairs:
         rivals.setdefault(k, []).append((score, -negative_gap, i))
@@ -254,9 +248,13 @@ def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[s
         note, anchor = _split(k)
         old_by_note.setdefault(note, set()).add(anchor)
         old_path[note] = c.note
+    news, olds = list(new_by_note), list(old_by_note)
+    likely: dict[str, list[tuple[float, str]]] = {}
+    for score, i, j in alike([new_by_note[n] for n in news], [old_by_note[o] for o in olds]):
+        likely.setdefault(news[i], []).append((score, olds[j]))
     claimants: dict[str, list[tuple[float, bool, str]]] = {}
-    for note, likely in _alike_sets(new_by_note, old_by_note).items():
-        scores = sorted(likely, reverse=True)
+    for note, found in likely.items():
+        scores = sorted(found, reverse=True)
         if len(scores) == 1 or scores[1][0] < scores[0][0]:
             old_note = scores[0][1]
             claimants.setdefault(old_note, []).append((scores[0][0], new_path[note] == old_path[old_note], note))
@@ -268,30 +266,36 @@ def _renamed_notes(new: list[StoredCard], gone: dict[str, StoredCard]) -> dict[s
     return mapping
 
 
-def _alike_sets(new: dict[str, set[str]], old: dict[str, set[str]]) -> dict[str, list[tuple[float, str]]]:
-    """For each of ``new``, the (Jaccard, name) of every set of ``old`` at least ``SIMILAR`` like it.
+def alike(new: Sequence[AbstractSet[str]], old: Sequence[AbstractSet[str]],
+          moments: tuple[Sequence[int], Sequence[int]] | None = None) -> list[tuple[float, int, int]]:
+    """(Jaccard, i, j) for each ``new[i]`` and ``old[j]`` at least ``SIMILAR`` alike, in that order;
+    with ``moments`` (of each new and each old set), only those at most ``DRIFT`` seconds apart.
 
-    Not each compared with every other (a thousand notes deleted while a thousand others changed took
-    seconds): two sets that alike share one of the first few anchors of each when their anchors are
-    ordered rarest first (prefix filtering), so only sets sharing one of those are compared.
+    Not each compared with every other (a note's thousands of claims, a vault's thousands of notes):
+    two sets that alike share one of the first few words of each when words are ordered rarest first
+    (prefix filtering), so only sets that share one of those, at about the same moment, are compared.
     """
-    freq = Counter(a for anchors in old.values() for a in anchors)
+    freq = Counter(w for words in old for w in words)
 
-    def prefix(anchors: set[str]) -> list[str]:
-        # a set of n anchors that alike shares at least ceil(SIMILAR * n) of them with the other
-        ordered = sorted(anchors, key=lambda a: (freq[a], a))
+    def prefix(words: AbstractSet[str]) -> list[str]:
+        # a set of n words that alike shares at least ceil(SIMILAR * n) of them with the other
+        ordered = sorted(words, key=lambda w: (freq[w], w))
         return ordered[:len(ordered) - math.ceil(SIMILAR * len(ordered)) + 1]
 
-    by_anchor: dict[str, list[str]] = {}
-    for name, anchors in old.items():
-        for a in prefix(anchors):
-            by_anchor.setdefault(a, []).append(name)
-    found: dict[str, list[tuple[float, str]]] = {}
-    for name, anchors in new.items():
-        for o in dict.fromkeys(o for a in prefix(anchors) for o in by_anchor.get(a, ())):
-            score = _jaccard(anchors, old[o])
-            if score >= SIMILAR:
-                found.setdefault(name, []).append((score, o))
+    span = DRIFT + 1  # moments at most DRIFT apart are in the same span or the next
+    new_at, old_at = moments or ((), ())
+    having: dict[tuple[str, int], list[int]] = {}
+    for j, words in enumerate(old):
+        for w in prefix(words):
+            having.setdefault((w, old_at[j] // span if moments else 0), []).append(j)
+    found = []
+    for i, words in enumerate(new):
+        spans = (new_at[i] // span - 1, new_at[i] // span, new_at[i] // span + 1) if moments else (0,)
+        first = prefix(words)
+        for j in sorted({j for s in spans for w in first for j in having.get((w, s), ())}):
+            score = _jaccard(words, old[j])
+            if score >= SIMILAR and (not moments or abs(new_at[i] - old_at[j]) <= DRIFT):
+                found.append((score, i, j))
     return found
 
 

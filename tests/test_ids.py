@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardgen.ids import SIMILAR, _alike_sets, _jaccard, card_guid, moved_claims, note_keys
+from cardgen.ids import DRIFT, SIMILAR, _jaccard, alike, card_guid, moved_claims, note_keys
 from cardgen.state import StoredCard
 
 NOTE = """
@@ -152,18 +152,20 @@ def test_note_keys_agree_with_pathlib(paths):
     assert {p: k for p, k in note_keys(paths).items() if p in expected} == expected
 
 
-_ANCHOR_SETS = st.dictionaries(st.text("abcdef", min_size=1, max_size=2),
-                               st.sets(st.sampled_from([f"claims#t{i}" for i in range(8)] + ["headings#Intro"]),
-                                       min_size=1, max_size=6), max_size=12)
+_WORD_SETS = st.lists(st.tuples(st.sets(st.sampled_from([f"w{i}" for i in range(8)] + ["the"]), max_size=6),
+                                 st.integers(0, 40)), max_size=12)
 
 
-@settings(max_examples=400, deadline=None)
-@given(_ANCHOR_SETS, _ANCHOR_SETS)
-def test_renamed_notes_are_found_among_all_like_ones(new, old):
-    """The notes a renamed one may be are looked up (prefix filtering), not compared with every gone
-    note: the lookup must find every note at least SIMILAR alike, as comparing all pairs does."""
-    every = {n: sorted((_jaccard(a, old[o]), o) for o in old if _jaccard(a, old[o]) >= SIMILAR) for n, a in new.items()}
-    assert {n: sorted(found) for n, found in _alike_sets(new, old).items()} == {n: f for n, f in every.items() if f}
+@settings(max_examples=500, deadline=None)
+@given(_WORD_SETS, _WORD_SETS, st.booleans())
+def test_alike_finds_every_pair_comparing_all_would(new, old, timed):
+    """Cards and notes alike are looked up (prefix filtering, by moment), not compared with every other:
+    the lookup must find every pair at least SIMILAR alike (and at most DRIFT seconds apart), as
+    comparing all pairs does."""
+    every = [(_jaccard(a, b), i, j) for i, (a, at) in enumerate(new) for j, (b, was) in enumerate(old)
+             if _jaccard(a, b) >= SIMILAR and (not timed or abs(at - was) <= DRIFT)]
+    moments = ([at for _, at in new], [was for _, was in old]) if timed else None
+    assert alike([a for a, _ in new], [b for b, _ in old], moments) == every
 
 
 # -- claims whose stamps moved onto each other's moments ------------------------------------------
