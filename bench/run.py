@@ -25,6 +25,7 @@ import argparse
 import functools
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -77,7 +78,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument("--cliffs", action="store_true",
-                    help="also time one 1.25 MB note against one 5 MB note, and 5,000 against 20,000 tiny notes")
+                    help="also time one 1.25 MB note against one 5 MB note, 5,000 against 20,000 tiny notes, "
+                         "and rebuilds of vaults and notes four times bigger (see cliffs)")
     ap.add_argument("--peer", type=Path, metavar="MDANKIDECK",
                     help="also time markdown-anki-decks, run once as MDANKIDECK VAULT OUTDIR on the vaults of "
                          "--peer-sizes (it takes minutes; install it in a venv of its own with "
@@ -130,11 +132,16 @@ def main() -> None:
                       f"{peer_s / full_s:.1f}x faster)")
         sys.stdout.flush()
     if args.cliffs:
-        cliffs(build, args.repeat)
+        cliffs(build, args.repeat, make_vault)
 
 
-def cliffs(build: list[str], repeat: int) -> None:
-    """Cost must grow in line with the input: 4x the input, about 4x the time, whatever its shape."""
+def cliffs(build: list[str], repeat: int, make_vault: Path) -> None:
+    """Cost must grow in line with the input: 4x the input, about 4x the time, whatever its shape.
+    First builds of a big note and of many tiny notes; then rebuilds, each timed after a first build of
+    the vault: half a vault's notes deleted while the others gain a claim (every gone card is a
+    candidate for every new one), every stamp of a long transcript shifted (each claim is matched with
+    the earlier ones by its words), one claim reworded among many at one moment (cards told apart by
+    rank)."""
     body = ("## Topic {i}\n\nA sentence about topic {i} that is long enough to be a claim [{m:02d}:{s:02d}].\n\n"
             "> [!info] Term {i}\n> The definition of term {i}.\n\n")
     head = "---\ntitle: {t}\nvideoId: abcdefghijk\n---\n\n"
@@ -153,17 +160,78 @@ def cliffs(build: list[str], repeat: int) -> None:
             (folder / f"tiny-{i:05d}.md").write_text(head.format(t=f"Tiny {i}") + body.format(i=i, m=1, s=5))
         age(folder)
 
-    print(f"\n{'cliffs':<34} {'wall s':>7} {'peak MiB':>9} {'× smaller':>10}")
-    for name, make, small, large in (("one note, 1.25 MB -> 5 MB", one_note, 1.25, 5.0),
-                                     ("tiny notes, 5,000 -> 20,000", tiny_notes, 5000, 20000)):
+    def synthetic(folder: Path, n: int) -> None:
+        subprocess.run([PY, str(make_vault), "--n", str(n), "--out", str(folder)], check=True,
+                       stdout=subprocess.DEVNULL)
+        (folder / "manifest.json").unlink()
+        age(folder)
+
+    def halve(folder: Path) -> None:
+        for i, note in enumerate(sorted(folder.rglob("*.md"))):
+            if i % 2:
+                note.unlink()
+            else:
+                with note.open("a") as f:
+                    f.write(f"\nA freshly added claim number {i} about benchmarks [00:0{i % 10}:1{i % 10}].\n")
+
+    def transcript(n: int, shift: int, same_moment: bool = False, reworded: int | None = None) -> str:
+        words = ("signal", "memory", "protein", "orbit", "market", "neuron", "carbon", "engine", "galaxy", "theory")
+        lines = []
+        for i in range(n):
+            at = 10 + shift + (0 if same_moment else 3 * i)
+            pick = random.Random(i)  # claims in words of their own, as in a real talk
+            said = " ".join(f"{pick.choice(words)}{pick.randrange(100)}" for _ in range(6))
+            said = "reworded entirely in other words now" if i == reworded else said
+            lines.append(f"The {said} claim [{at // 3600:02d}:{at // 60 % 60:02d}:{at % 60:02d}].")
+        return head.format(t="Transcript") + "## Transcript\n\n" + "\n".join(lines) + "\n"
+
+    def claims(folder: Path) -> int:
+        return sum(line.startswith("The ") for line in (folder / "talk.md").read_text().splitlines())
+
+    def long_transcript(folder: Path, n: int) -> None:
+        folder.mkdir(parents=True)
+        (folder / "talk.md").write_text(transcript(n, 0))
+
+    def shift(folder: Path) -> None:
+        (folder / "talk.md").write_text(transcript(claims(folder), 2))
+
+    def one_moment(folder: Path, n: int) -> None:
+        folder.mkdir(parents=True)
+        (folder / "talk.md").write_text(transcript(n, 0, same_moment=True))
+
+    def reword(folder: Path) -> None:
+        n = claims(folder)
+        (folder / "talk.md").write_text(transcript(n, 0, same_moment=True, reworded=n // 2))
+
+    print(f"\n{'cliffs':<46} {'wall s':>7} {'peak MiB':>9} {'× smaller':>10}")
+    for name, make, edit, small, large in (
+            ("one note, 1.25 MB -> 5 MB", one_note, None, 1.25, 5.0),
+            ("tiny notes, 5,000 -> 20,000", tiny_notes, None, 5000, 20000),
+            ("rebuild, half deleted, 1,000 -> 4,000 notes", synthetic, halve, 1000, 4000),
+            ("rebuild, stamps shifted, 5,000 -> 20,000 claims", long_transcript, shift, 5000, 20000),
+            ("rebuild, 1 of 500 -> 2,000 at one moment", one_moment, reword, 500, 2000)):
         times = []
         for size in (small, large):
             with tempfile.TemporaryDirectory(prefix="cardgen-cliff-") as tmp:
-                make(Path(tmp) / "vault", size)  # type: ignore[operator]
-                s, mb = median_run(build + [str(Path(tmp) / "vault"), "-o", str(Path(tmp) / "out"), "-q"], repeat,
-                                   before=lambda tmp=tmp: shutil.rmtree(Path(tmp) / "out", ignore_errors=True))
+                vault, out = Path(tmp) / "vault", Path(tmp) / "out"
+                cmd = build + [str(vault), "-o", str(out), "-q"]
+                make(vault, size)  # type: ignore[operator]
+                if edit is None:
+                    s, mb = median_run(cmd, repeat, before=functools.partial(shutil.rmtree, out, ignore_errors=True))
+                else:  # each run from the same first build (the copies keep the files' times)
+                    subprocess.run(cmd, check=True)
+                    shutil.copytree(vault, Path(tmp) / "vault.built")
+                    shutil.copytree(out, Path(tmp) / "out.built")
+
+                    def again(tmp: Path = Path(tmp), edit=edit) -> None:
+                        for name in ("vault", "out"):
+                            shutil.rmtree(tmp / name)
+                            shutil.copytree(tmp / f"{name}.built", tmp / name)
+                        edit(tmp / "vault")
+
+                    s, mb = median_run(cmd, repeat, before=again)
                 times.append(s)
-                print(f"{name + f' ({size:g})':<34} {s:>7.2f} {mb:>9.0f} {s / times[0]:>10.2f}")
+                print(f"{name + f' ({size:g})':<46} {s:>7.2f} {mb:>9.0f} {s / times[0]:>10.2f}")
 
 
 if __name__ == "__main__":
