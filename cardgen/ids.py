@@ -186,7 +186,8 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     same: dict[frozenset[str], list[int]] = {}  # and further away, in the same words (a stamp corrected by hand)
     for j, words in enumerate(theirs):
         same.setdefault(words, []).append(j)
-    found += [(1.0, i, j) for i, words in enumerate(mine) for j in same.get(words, ()) if abs(at[i] - was[j]) > DRIFT]
+    found += [(1.0, i, j) for i, words in enumerate(mine) if words
+              for j in same.get(words, ()) if abs(at[i] - was[j]) > DRIFT]
     pairs = [(score, keys[j] == claims[i].key, -abs(at[i] - was[j]), keys[j], i) for score, i, j in found]
     rivals: dict[str, list[tuple[float, int, int]]] = {}
     for score, _, negative_gap, k, i in pairs:

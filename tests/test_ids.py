@@ -253,3 +253,11 @@ def test_a_claim_of_other_words_does_not_keep_a_contested_key() -> None:
     cards = [claim("a", 47), claim("d", 50), claim("a", 53)]
     moved_claims(cards, earlier, lambda key: False)
     assert [c.key for c in cards] == ["n#claims#t47", "n#claims#t50~2", "n#claims#t53"]
+
+
+def test_claims_with_no_words_are_no_claim_moved() -> None:
+    # nothing to tell them by: a claim with no words (a stamped formula) 20 s from an earlier one is not it
+    earlier, now = claim("a", 50), claim("a", 70)
+    earlier.fields = now.fields = ["<b></b>", ""]
+    moved_claims([now], {earlier.key: earlier}, lambda key: False)
+    assert now.key == "n#claims#t70"
