@@ -189,6 +189,13 @@ def test_a_heading_with_math_asks_with_the_math_typeset():
     assert card.front == "In “T”: what are the key points about <b>Using \\(\\alpha\\) as step size</b>?"
 
 
+def test_a_heading_of_a_time_alone_asks_what_is_said_then():
+    note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## [00:12:00]\n\nSleep spindles move memories into the cortex.\n"
+    [card] = [c for c in cards_of("t.md", note) if c.extractor == "headings"]
+    assert card.front == "In “T”: what is said at <b>12:00</b>?"
+    assert [m.seconds for m in card.moments] == [720]
+
+
 def test_claims_without_a_hideable_term_make_no_card():
     note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\nIt was all of this and that [00:01:00]. Photosynthesis makes sugar in green leaves [00:02:00].\n"
     cards = [c for c in cards_of("t.md", note) if c.extractor == "claims"]

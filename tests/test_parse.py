@@ -280,6 +280,11 @@ def test_a_single_tag_in_a_heading_is_a_word() -> None:
     ("(12:34) Gradient descent", "Gradient descent", 754),
     ("Gradient descent (12:34)", "Gradient descent", 754),
     ("1:02:03 – Wrap-up", "Wrap-up", 3723),
+    ("01:02:03 Wrap-up", "Wrap-up", 3723),  # was 1:02 with "03 Wrap-up": the time's own colon taken for a dash
+    ("01:02:03: Wrap-up", "Wrap-up", 3723),
+    ("[01:02:03]", "1:02:03", 3723),  # a chapter's time alone: its own section, named by the time
+    ("01:02:03", "1:02:03", 3723),  # was "00", at 1:02
+    ("(12:34)", "12:34", 754),
 ])
 def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain: str, moment: int) -> None:
     """YouTube chapter lists as headings: before, the time stayed in the question and the card linked
@@ -288,6 +293,16 @@ def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain:
     s = note.sections[1]
     assert s.heading is not None and s.heading.plain == plain
     assert seconds(s.moments) == (moment,)
+
+
+def test_a_heading_of_a_time_alone_starts_a_section_said_then() -> None:
+    """Notes written as chapters ("## [12:00]" over what was said then): each heading of a time alone
+    starts a section at that moment. Its text joined the section above, whose card then linked 12:00."""
+    note, problems = parse("## Intro\n\nThe talk opens with a story.\n\n## [00:12:00]\n\nSleep spindles move memories.\n\n"
+                           "## 00:20:00\n\nCaffeine blocks adenosine.")
+    assert [(s.heading.plain if s.heading else None, seconds(s.moments)) for s in note.sections] == [
+        ("Intro", ()), ("12:00", (720,)), ("20:00", (1200,))]
+    assert [p.message for p in problems if "heading" in p.message] == []
 
 
 @pytest.mark.parametrize("heading", ["Screens in 16:9 and 4:3 (ratios)", "16:10 displays", "12:34 Gradient descent"])

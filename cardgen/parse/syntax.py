@@ -271,14 +271,19 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"
 # with nothing but a space after it, only a time that can be no ratio: "0:00 Intro", "05:30 Setup",
 # "1:02:03 Wrap-up" (not "16:10 displays")
 _PLAIN_CLOCK = r"0\d?:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2}"
-_CHAPTER_FIRST = re.compile(rf"^(?:\(({_CLOCK})\)\s*|({_CLOCK})\s*[-–—:|]\s*|({_PLAIN_CLOCK})\s+)(?=\S)")
+# (a time's own colon is no separator: "01:02:03 Wrap-up" is not 01:02 then "03 Wrap-up")
+_CHAPTER_FIRST = re.compile(rf"^(?:\(({_CLOCK})\)\s*|({_CLOCK})(?!:\d)\s*[-–—:|]\s*|({_PLAIN_CLOCK})\s+)(?=\S)")
 _CHAPTER_LAST = re.compile(rf"\s*\(({_CLOCK})\)\s*$")
+_CHAPTER_ONLY = re.compile(rf"\(?({_CLOCK})\)?")  # "## 12:00": a section of chapter times, one a heading
 
 
 def chapter_stamp(heading: str) -> str:
     """``heading`` with a chapter time at its start or end in brackets, read then as any stamp."""
     if ":" not in heading:
         return heading
+    alone = _CHAPTER_ONLY.fullmatch(heading)
+    if alone:
+        return f"[{alone.group(1)}]"
     heading = _CHAPTER_FIRST.sub(lambda m: f"[{m.group(1) or m.group(2) or m.group(3)}] ", heading, count=1)
     return _CHAPTER_LAST.sub(r" [\1]", heading, count=1)
 

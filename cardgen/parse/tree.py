@@ -80,9 +80,10 @@ class Walker:
                 # the heading, not earlier prose: an ATX heading's line starts with its #
                 line = self.loc.line_of("# " + src if tok.get("style") == "atx" else src)
                 text, moments = inline_text(tok["children"], self.ctx)
-                if not text.plain:
+                if not text.plain and moments:  # "## [12:00]": a chapter's time alone, a section said then
+                    text = Text(moments[0].label, moments[0].label)
+                elif not text.plain:
                     self.ctx.problems.append((line, "heading has no text; its content joins the section above"))
-                    current.moments.extend(moments)
                     continue
                 last = self._close(current, done, last)
                 while stack and stack[-1][0] >= level:
