@@ -203,7 +203,7 @@ def cliffs(build: list[str], repeat: int, make_vault: Path) -> None:
         n = claims(folder)
         (folder / "talk.md").write_text(transcript(n, 0, same_moment=True, reworded=n // 2))
 
-    print(f"\n{'cliffs':<46} {'wall s':>7} {'peak MiB':>9} {'× smaller':>10}")
+    print(f"\n{'cliffs':<54} {'wall s':>7} {'peak MiB':>9} {'× smaller':>10}")
     for name, make, edit, small, large in (
             ("one note, 1.25 MB -> 5 MB", one_note, None, 1.25, 5.0),
             ("tiny notes, 5,000 -> 20,000", tiny_notes, None, 5000, 20000),
@@ -231,7 +231,7 @@ def cliffs(build: list[str], repeat: int, make_vault: Path) -> None:
 
                     s, mb = median_run(cmd, repeat, before=again)
                 times.append(s)
-                print(f"{name + f' ({size:g})':<46} {s:>7.2f} {mb:>9.0f} {s / times[0]:>10.2f}")
+                print(f"{name + f' ({size:g})':<54} {s:>7.2f} {mb:>9.0f} {s / times[0]:>10.2f}")
 
 
 if __name__ == "__main__":
