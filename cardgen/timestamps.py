@@ -5,7 +5,9 @@ A stamp is read as ``h:m:s`` or ``m:s``. Real notes also carry the *mm:ss:00 sli
 three-part stamp as minutes and seconds when
 
 * its first field is 24 or more (no video note is a day long), or
-* the whole note shows the slip: three or more three-part stamps, every one ending in ``:00``.
+* the whole note shows the slip: three or more three-part stamps, every one ending in ``:00``, not
+  all in the first hour (``[00:01:00]``, ``[00:04:00]``, ``[00:09:00]`` are whole minutes: read as
+  the slip, the whole note would be said in its video's first ten seconds).
 
 Everything else is read as written.
 """
@@ -66,7 +68,7 @@ def note_has_slip(stamps: Iterable[Parts]) -> bool:
     triples = [p for p in stamps if len(p) == 3]
     if any(p[0] >= 24 for p in triples):
         return True
-    return len(triples) >= 3 and all(p[2] == 0 for p in triples)
+    return len(triples) >= 3 and all(p[2] == 0 for p in triples) and any(p[0] for p in triples)
 
 
 def is_slip_reading(parts: Parts, slip: bool) -> bool:

@@ -100,6 +100,8 @@ def test_to_seconds(parts: tuple[int, ...], slip: bool, seconds: int) -> None:
     ([(5, 30), (6, 0), (7, 0)], False),  # no three-part stamps at all
     ([(0, 2, 3), (0, 47, 47), (1, 2, 7)], False),  # an ordinary hh:mm:ss note
     ([(23, 59, 59)], False),
+    ([(0, 1, 0), (0, 4, 0), (0, 9, 0)], False),  # whole minutes of the first hour, not a note of its first 10 s
+    ([(0, 1, 0), (0, 4, 0), (1, 9, 0)], True),
     ([], False),
 ])
 def test_note_has_slip(stamps: list[tuple[int, ...]], expected: bool) -> None:
