@@ -215,6 +215,19 @@ def test_a_stamp_at_the_start_of_each_line_marks_that_line(stamp, stop: str) -> 
     assert claim_list(s) == [(line + stop, (t,)) for line, t in zip(LINES, (754, 790, 860), strict=True)]
 
 
+@pytest.mark.parametrize("intro", ["Key moments from the video:", "The speaker makes three points here"])
+def test_lines_that_open_with_stamps_after_a_line_of_introduction(intro: str) -> None:
+    """Before, the intro ran into the first claim, each claim took the next line's moment too, and
+    the last claim made no card."""
+    s = section("\n".join([intro] + [f"[{t}] {line}." for t, line in zip(("12:34", "13:10", "14:20"), LINES, strict=True)]))
+    assert claim_list(s) == [(line + ".", (t,)) for line, t in zip(LINES, (754, 790, 860), strict=True)]
+
+
+def test_a_stamp_alone_on_its_line_is_no_layout_of_stamps_first() -> None:
+    s = section(f"{LINES[0]}.\n[12:34]\n{LINES[1]} [13:10].")
+    assert claim_list(s) == [(LINES[0] + ".", (754,)), (LINES[1] + ".", (790,))]
+
+
 @pytest.mark.parametrize("stamp", [lambda t: f"[{t}]", A], ids=["bare", "anchor"])
 def test_a_line_that_ends_with_a_stamp_ends_its_claim(stamp) -> None:
     """Claims written one a line with no full stop: before, the lines ran on into one claim."""

@@ -341,8 +341,7 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
     lines = 0
     ended = False  # the last text ended a sentence, and only stamps followed it
     last = len(tokens) - 1
-    # "[12:34] Claim\n[13:10] Next claim": a paragraph that opens with a stamp puts each line's stamp first
-    leading = bool(tokens) and tokens[0]["type"] == "stamp"
+    leading: bool | None = None  # _stamps_first, read at the first line break (most paragraphs have none)
     for i, tok in enumerate(tokens):
         kind = tok["type"]
         if kind == "text":
@@ -375,6 +374,8 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
                 sentences[-1] = (current, lines)
                 continue
             after = tokens[i + 1] if i < last else None
+            if leading is None:
+                leading = _stamps_first(tokens)
             # a line that ends with a stamp ends its sentence, full stop or not ("Claim [12:34]\nNext claim");
             # so does the line before a stamp, where stamps come first
             if kind == "linebreak" or (after is not None and (
@@ -396,6 +397,25 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
             ended = kind == "display_math"
         current.append(tok)
     return _merge_fragments(sentences)
+
+
+def _stamps_first(tokens: list[Token]) -> bool:
+    """Whether the paragraph puts each line's stamp first ("[12:34] Claim\n[13:10] Next claim", as
+    transcript exports write): it opens with a stamp, or two of its lines do (after a line that
+    introduces them, "Key moments:"). A stamp alone on its line marks no layout."""
+    if tokens and tokens[0]["type"] == "stamp":
+        return True
+    opening, last = 0, len(tokens) - 1
+    for i, tok in enumerate(tokens):
+        if (tok["type"] == "stamp" and 0 < i < last and tokens[i - 1]["type"] in _BREAKS
+                and tokens[i + 1]["type"] not in _BREAKS):
+            opening += 1
+            if opening == 2:
+                return True
+    return False
+
+
+_BREAKS = ("softbreak", "linebreak")
 
 
 def _is_fragment(tokens: list[Token]) -> bool:
