@@ -66,6 +66,32 @@ def test_answers_are_study_sized():
     assert len(re.sub("<[^>]+>", "", card.back).split()) <= 45
 
 
+LEAD = ("Substituting V and E into the adapted Euler formula makes many of the terms cancel out, so that only "
+        "the chords and the intersection points are left to count. The resulting formula for the regions is:")
+
+
+def back_of(body: str) -> str:
+    [card] = [c for c in cards_of("t.md", f"---\ntitle: T\n---\n\n## Final formula\n\n{body}\n") if c.extractor == "headings"]
+    return re.sub("<[^>]+>", " ", card.back)
+
+
+@pytest.mark.parametrize("announced", ["> Regions = 1 + C(n,2) + C(n,4)", "$$R = 1 + \\binom{n}{2} + \\binom{n}{4}$$",
+                                       "- one region per chord\n- one per crossing\n- one to start with"])
+def test_an_answer_shows_what_its_last_sentence_announces(announced: str) -> None:
+    """Before, the answer ended on "… is:" and the formula or list it announced was left out."""
+    back = back_of(f"{LEAD}\n\n{announced}\n\nA closing remark that is not part of the answer.")
+    assert "is:" in back and ("Regions" in back or "binom" in back or "crossing" in back)
+    assert "closing" not in back
+    assert len(back.split()) <= 40 + 25
+
+
+def test_a_lead_in_whose_list_does_not_fit_leaves_the_answer() -> None:
+    items = "\n".join(f"- Rule {i}: a long explanation of what happens to duplicate letters in case {i}" for i in range(6))
+    back = back_of(f"{LEAD}\n\n{items}")
+    assert back.split()[-1] == "out," or "is:" not in back
+    assert "Substituting" in back and "Rule" not in back
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [
@@ -124,6 +150,23 @@ def _claim(plain: str, html: str | None = None, terms: tuple[str, ...] = ()) -> 
 ])
 def test_cloze_hides_the_key_term(plain, terms, hidden):
     assert cloze(_claim(plain, terms=terms)) == plain.replace(hidden, "{{c1::" + hidden + "}}", 1)
+
+
+@pytest.mark.parametrize("plain,hidden", [
+    ("Ken Thompson wrote the first Unix kernel in assembly on a PDP-7.", "Ken Thompson"),  # was "Ken {{Thompson}}"
+    ("Bell Labs demonstrated the first point-contact transistor in December 1947.", "Bell Labs"),
+    ("General Electric sold time shares for its computer systems.", "General Electric"),
+    ("The Node.js runtime uses an event loop built on libuv.", "Node.js"),  # was "The {{Node}}.js"
+    ("The company sold books through Amazon.com before anything else.", "Amazon.com"),
+    ("Using React Hooks, developers share stateful logic.", "React Hooks"),  # no name starts with "Using"
+])
+def test_cloze_hides_a_whole_name(plain, hidden):
+    assert cloze(_claim(plain)) == plain.replace(hidden, "{{c1::" + hidden + "}}", 1)
+
+
+def test_cloze_never_hides_the_number_of_a_name():
+    text = cloze(_claim("COVID-19 accelerated the shift to remote work across the industry."))
+    assert text is not None and "COVID-{{" not in text and "{{c1::COVID" not in text
 
 
 def test_cloze_never_hides_a_term_shown_elsewhere_or_a_stop_word():

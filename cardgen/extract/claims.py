@@ -37,12 +37,15 @@ yourself yourselves one two also many often even well way ways thing things some
 unlike cannot across among despite toward towards onto unless whereas although though since already
 whenever wherever whatever whoever whichever
 """.split())
-# a capitalised run that does not start the sentence: a name, a product, an acronym
-_NAME = re.compile(r"(?<=[^\s] )(?<!\d )([A-Z][\w'’-]*[A-Za-z0-9](?:\s+[A-Z][\w'’-]*[A-Za-z0-9]){0,3})(?![\w])")
+# a capitalised run that does not start the sentence: a name, a product, an acronym ("Node.js" whole)
+_NAME_WORD = r"[A-Z][\w'’-]*(?:\.[A-Za-z][\w'’-]*)*[A-Za-z0-9]"
+_NAME = re.compile(rf"(?<=[^\s] )(?<!\d )({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})(?![\w])")
+# two or more that start it ("Ken Thompson wrote …", not "The Node.js runtime", "Using React Hooks")
+_OPENING_NAME = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}(?![\w])")
 # a clock time or a ratio whole ("9:30", "14:05:10", "2.5:1"), else a number with its unit; never
 # the 9 of 9:30 (the number is atomic: no shorter part of it passes the look-ahead)
 _NUMBER = re.compile(r"(?<![\d.:])\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+(?![\d:])|"
-                     r"(?<![\d:])\b(?>\d+(?:[.,]\d+)*)(?!:\d)(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
+                     r"(?<![\d:])(?<!\w-)\b(?>\d+(?:[.,]\d+)*)(?!:\d)(?:\s?(?:%|percent|million|billion|trillion|thousand|hundred|"
                      r"years?|days?|hours?|minutes?|seconds?|times|x|km|kg|m|cm|mm|Hz|kHz|GB|MB|°C|°F)(?![\w/]))?")
 
 # a word of four letters or more; in a claim with other letters than ASCII's, in any script that
@@ -131,6 +134,11 @@ def _terms(claim: Sentence) -> Iterator[str]:
             yield term
     if not plain.isascii() or _ASCII_CAPITAL_OR_DIGIT.search(plain, 2) or _DIGIT.search(plain, 0, 2):
         if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
+            opening = _OPENING_NAME.match(plain)
+            if opening:
+                first = opening.group(0).split(None, 1)[0].lower()  # not "Using", "Finally", "Unlimited", "Kujira's"
+                if first not in STOP_WORDS and not first.endswith(("ing", "ly", "ed", "'s", "’s")):
+                    yield _trim(opening.group(0))
             for m in _NAME.finditer(plain):
                 yield _trim(m.group(1))
         if _DIGIT.search(plain):

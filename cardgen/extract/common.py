@@ -6,12 +6,13 @@ import functools
 import re
 from collections.abc import Iterable
 
-from cardgen.markup import escape, escape_recurring
+from cardgen.markup import escape, escape_recurring, text_of
 from cardgen.model import Block, Note, Section, Text
 from cardgen.settings import ANSWER_WORDS
 from cardgen.timestamps import Moment
 
 UNIT_WORDS = 60  # cut a single unit longer than this
+LEAD_IN_WORDS = 25  # an answer may grow by this much to show what its last sentence announces
 
 
 _NON_WORD = re.compile(r"[^\w]+")
@@ -75,17 +76,54 @@ def _cut(text: Text, words: int) -> Text:
 
 def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
     """The first units of a section or callout, up to about ``words`` words."""
+    units = [(n, kind, unit) for n, b in enumerate(blocks) for kind, unit in b.units]
     chosen: list[tuple[str, Text]] = []
-    total = 0
-    for kind, unit in (u for b in blocks for u in b.units):
-        n = len(unit.plain.split())
-        if chosen and total + n > words:
-            break
-        if n > UNIT_WORDS and kind != "whole":
-            unit, n = _cut(unit, UNIT_WORDS), UNIT_WORDS
-        chosen.append((kind, unit))
-        total += n
+    total = i = 0
+    while i < len(units) and (not chosen or total + len(units[i][2].plain.split()) <= words):
+        total += _take(chosen, *units[i][1:])
+        i += 1
+    start = i  # the first unit of the block the answer stops in
+    while 0 < start < len(units) and units[start - 1][0] == units[i][0]:
+        start -= 1
+    if 0 < start < len(units) and _leads_in(chosen[start - 1][1]):
+        # not an answer ending on "The resulting formula is:" (or on part of its list): what it
+        # announces (the next block: a formula, a list, a table) is shown whole, up to LEAD_IN_WORDS
+        # more; else the lead-in goes, unless it is all the answer has: then as much as fits
+        announced = [u[1:] for u in units[start:] if u[0] == units[start][0]]
+        del chosen[start:]
+        total = sum(_shown(*u) for u in chosen)
+        fits = total + sum(_shown(*u) for u in announced) <= words + LEAD_IN_WORDS
+        if not fits and start > 1:
+            chosen.pop()
+        else:
+            for unit in announced:
+                if total + _shown(*unit) > words + LEAD_IN_WORDS:
+                    break
+                _take(chosen, *unit)
+                total += _shown(*chosen[-1])
     return _join(chosen)
+
+
+def _leads_in(unit: Text) -> bool:
+    return unit.plain.rstrip().endswith(":")
+
+
+def _size(kind: str, unit: Text) -> int:
+    """The words ``unit`` adds to an answer (cut if long, unless it is a whole block)."""
+    n = len(unit.plain.split())
+    return n if kind == "whole" else min(n, UNIT_WORDS)
+
+
+def _shown(kind: str, unit: Text) -> int:
+    """The words a reader counts in ``unit`` as shown (a table row's "Feature: Chains" is three)."""
+    return len(text_of(unit.html).split()) if kind == "whole" else min(len(text_of(unit.html).split()), UNIT_WORDS)
+
+
+def _take(chosen: list[tuple[str, Text]], kind: str, unit: Text) -> int:
+    if kind != "whole" and len(unit.plain.split()) > UNIT_WORDS:
+        unit = _cut(unit, UNIT_WORDS)
+    chosen.append((kind, unit))
+    return _size(kind, unit)
 
 
 def _join(units: list[tuple[str, Text]]) -> Text:
