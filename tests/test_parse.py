@@ -463,6 +463,19 @@ def test_stamp_in_table_cell_makes_the_row_a_claim() -> None:
                                                 "Term: Beta; Meaning: the second letter of the Greek alphabet"]
 
 
+@pytest.mark.parametrize("md", [
+    "> [!info] Sorting complexity\n> | Algorithm | Worst |\n> |---|---|\n> | Quicksort | O(n²) |\n",
+    "> [!info] Sorting complexity\n> How they compare:\n>\n> | Algorithm | Worst |\n> |---|---|\n> | Quicksort | O(n²) |\n",
+    "> How they compare:\n>\n> | Algorithm | Worst |\n> |---|---|\n> | Quicksort | O(n²) |\n",
+])
+def test_a_table_in_a_callout_or_a_quote_is_a_table(md: str) -> None:
+    """Before, its lines were one paragraph of pipes: "| Algorithm | Worst | |---|---| | Quicksort …"."""
+    s = section(md)
+    blocks = [b for c in s.callouts for b in c.blocks] + list(s.blocks)
+    assert "Algorithm: Quicksort; Worst: O(n²)" in [t.plain for b in blocks for _, t in b.units]
+    assert not any("|" in t.plain for b in blocks for _, t in b.units)
+
+
 def test_table_row_claim_line_is_the_row_line() -> None:
     s = section(TABLE)
     assert [c.line for c in s.claims] == [5]

@@ -198,6 +198,10 @@ def video_notes(md: mistune.Markdown) -> None:
     md.block.register("ref_footnote", REF_FOOTNOTE, parse_ref_footnote, before="ref_link")
     md.inline.register("footnote", INLINE_FOOTNOTE, parse_inline_footnote, before="link", start_chars="[")
     md.inline.register("inline_note", INLINE_NOTE, parse_comment, before="escape", start_chars="^")
+    # tables inside callouts and quotes too (mistune's plugin reads them at the top level only; in a
+    # list item a table stays its text, as the item's first block alone is shown)
+    rules = md.block.block_quote_rules
+    rules[rules.index("blank_line"):rules.index("blank_line")] = ["table", "nptable"]
 
 
 # Every block rule's pattern starts each of its branches with ``^`` (tests/test_parse.py checks it)
