@@ -164,6 +164,18 @@ def test_cloze_hides_a_whole_name(plain, hidden):
     assert cloze(_claim(plain)) == plain.replace(hidden, "{{c1::" + hidden + "}}", 1)
 
 
+@pytest.mark.parametrize("plain,terms,hidden", [
+    ("As covered earlier, the cost function is averaged over all training examples.", ("earlier",), "earlier"),
+    ("The chain rule gives each gradient efficiently (see here).", ("see here",), "see here"),
+    ("Guest: I think quantum mechanics makes the computational picture harder.", ("Guest",), "Guest"),
+    ("Q: Why does the cost function average over the training examples?", ("Q",), "Q"),
+])
+def test_cloze_never_hides_a_link_that_only_points_or_a_speaker(plain, terms, hidden):
+    """A wikilink's alias is the first choice of term, a bold label's words too: "As covered {{c1::earlier}}"."""
+    text = cloze(_claim(plain, terms=terms))
+    assert text is not None and "{{c1::" + hidden + "}}" not in text
+
+
 def test_cloze_never_hides_the_number_of_a_name():
     text = cloze(_claim("COVID-19 accelerated the shift to remote work across the industry."))
     assert text is not None and "COVID-{{" not in text and "{{c1::COVID" not in text

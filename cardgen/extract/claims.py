@@ -87,7 +87,11 @@ stage phase example examples note notes tip tips summary overview conclusion tak
 insights lesson lessons idea ideas definition context background application applications implication
 implications recommendation recommendations strategy observation observations reason reasons requirement
 requirements consideration considerations question answer detail details description role responsibility
-responsibilities next first second third how why what it works and of the a for""".split())
+responsibilities next first second third how why what it works and of the a for guest host speaker interviewer
+interviewee narrator moderator q""".split())
+# a link's words that only point ("as covered [[part-3#Gradient descent|earlier]]", "([[calculus|see here]])")
+_POINTING = frozenset("earlier later here there above below see this that previous next link source video note "
+                      "part more back click read watch".split())
 
 
 class _Ranks(dict[str, int]):
@@ -130,7 +134,7 @@ def _terms(claim: Sentence) -> Iterator[str]:
         term = _trim(term)
         if _is_label(term, plain):  # nor are its words: the terms are sought after it
             plain = plain[len(term):].lstrip().removeprefix(":")
-        else:
+        elif not all(w in _POINTING or w in STOP_WORDS for w in term.lower().split()):
             yield term
     if not plain.isascii() or _ASCII_CAPITAL_OR_DIGIT.search(plain, 2) or _DIGIT.search(plain, 0, 2):
         if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
