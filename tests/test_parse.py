@@ -802,6 +802,22 @@ def test_callout_body_on_the_title_line() -> None:
     assert s.moments == (Moment(106),)
 
 
+@pytest.mark.parametrize("title", ["Morning sunlight within an hour of waking sets the circadian clock [22:05].",
+                                   "Morning sunlight within an hour of waking sets the circadian clock."])
+def test_callout_sentence_on_the_title_line_is_its_body(title: str) -> None:
+    """A sentence of 12 words or fewer, stamped or ended with a full stop: before, 'has no body', no card."""
+    s = section(f"> [!NOTE] {title}")
+    (c,) = s.callouts
+    assert c.title is None
+    assert [t.plain for b in c.blocks for _, t in b.units] == [
+        "Morning sunlight within an hour of waking sets the circadian clock."]
+
+
+def test_callout_question_on_the_title_line_stays_a_title() -> None:
+    (c,) = section("> [!question] Why does caffeine delay the feeling of tiredness?").callouts
+    assert c.title is not None and c.blocks == ()
+
+
 def test_callout_short_title_stays_a_title() -> None:
     s = section(f"> [!TIP] Naming Convention {A('00:12:34')}")
     (c,) = s.callouts

@@ -228,8 +228,11 @@ class Walker:
         body_tokens += children[1:]
         blocks = self.blocks(body_tokens, sink)
         kind = m.group(1).lower()
-        if not blocks and (len(title.plain.split()) > _LONG_TITLE_WORDS or kind in _TITLE_IS_BODY):
-            # the whole body written on the title line: it is the body, and there is no title
+        said = len(title.plain.split())
+        if not blocks and (said > _LONG_TITLE_WORDS or kind in _TITLE_IS_BODY or (
+                said >= MIN_CLAIM_WORDS and (title_moments or title.plain.rstrip().endswith((".", "!"))))):
+            # the whole body written on the title line (long, or a sentence: stamped or ended with a full
+            # stop): it is the body, and there is no title
             blocks = self.blocks([{"type": "paragraph", "children": rest[:cut], "src": ""}], sink)
             title_moments = []
             title = Text("", "")
