@@ -308,6 +308,15 @@ def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain:
     assert seconds(s.moments) == (moment,)
 
 
+def test_a_list_of_chapters_with_unbracketed_times_marks_each_item() -> None:
+    """As a video's description lists its chapters: before, no item was a claim and the times stayed text."""
+    s = section("- 03:30 - The kubelet on each node makes sure the pod's containers are running.\n"
+                "- 1:02:03 Wrap-up of the whole talk with questions from the audience.\n"
+                "- 12:34 people attended the conference where this talk was recorded live.\n")
+    assert claim_list(s) == [("The kubelet on each node makes sure the pod's containers are running.", (210,)),
+                             ("Wrap-up of the whole talk with questions from the audience.", (3723,))]
+
+
 def test_a_heading_of_a_time_alone_starts_a_section_said_then() -> None:
     """Notes written as chapters ("## [12:00]" over what was said then): each heading of a time alone
     starts a section at that moment. Its text joined the section above, whose card then linked 12:00."""

@@ -288,8 +288,13 @@ def chapter_stamp(heading: str) -> str:
     alone = _CHAPTER_ONLY.fullmatch(heading)
     if alone:
         return f"[{alone.group(1)}]"
-    heading = _CHAPTER_FIRST.sub(lambda m: f"[{m.group(1) or m.group(2) or m.group(3)}] ", heading, count=1)
-    return _CHAPTER_LAST.sub(r" [\1]", heading, count=1)
+    return _CHAPTER_LAST.sub(r" [\1]", chapter_item(heading), count=1)
+
+
+def chapter_item(text: str) -> str:
+    """``text`` with a chapter time at its start in brackets ("- 03:30 - The kubelet …", a list of
+    chapters as a video's description gives it)."""
+    return _CHAPTER_FIRST.sub(lambda m: f"[{m.group(1) or m.group(2) or m.group(3)}] ", text, count=1)
 
 
 # Obsidian's block ids (``... the surface ^mom``, or ``^table-1`` on a line after the block): for links, never shown
@@ -317,6 +322,8 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                     text = _BLOCK_ID.sub("", text)
                 if tok["type"] == "heading":
                     text = chapter_stamp(text.strip())
+                elif tok["type"] == "block_text" and ":" in text[:9]:  # a tight list's item
+                    text = chapter_item(text.lstrip())
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
             elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as
