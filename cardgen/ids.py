@@ -181,14 +181,14 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
         return {}
     keys = list(olds)
     mine, theirs = [_words(c) for c in claims], [_words(olds[k]) for k in keys]
-    at, was = [c.moments[0] for c in claims], [olds[k].moments[0] for k in keys]
-    found = alike(mine, theirs, (at, was))
+    at, then = [c.moments[0] for c in claims], [olds[k].moments[0] for k in keys]
+    found = alike(mine, theirs, (at, then))
     same: dict[frozenset[str], list[int]] = {}  # and further away, in the same words (a stamp corrected by hand)
     for j, words in enumerate(theirs):
         same.setdefault(words, []).append(j)
     found += [(1.0, i, j) for i, words in enumerate(mine) if words
-              for j in same.get(words, ()) if abs(at[i] - was[j]) > DRIFT]
-    pairs = [(score, keys[j] == claims[i].key, -abs(at[i] - was[j]), keys[j], i) for score, i, j in found]
+              for j in same.get(words, ()) if abs(at[i] - then[j]) > DRIFT]
+    pairs = [(score, keys[j] == claims[i].key, -abs(at[i] - then[j]), keys[j], i) for score, i, j in found]
     rivals: dict[str, list[tuple[float, int, int]]] = {}
     for score, _, negative_gap, k, i in pairs:
         rivals.setdefault(k, []).append((score, -negative_gap, i))

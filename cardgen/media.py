@@ -29,7 +29,7 @@ from cardgen.timestamps import Moment, human, watch_url
 if TYPE_CHECKING:  # the model holds a Source, so it is imported for annotations only
     from cardgen.model import Note
 
-Kind = Literal["youtube", "vimeo", "audio", "video", "template"]
+Kind = Literal["youtube", "vimeo", "audio", "video", "template", "page"]
 
 # frontmatter keys that name a media URL on purpose; any http(s) URL is taken from them
 AUDIO_KEYS = ("audio", "audioUrl", "audio_url", "podcast")
@@ -40,6 +40,9 @@ LINK_PLACEHOLDERS = ("id", *NOTE_PLACEHOLDERS)  # in --link-template, {id} being
 _AUDIO_EXT = {".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac"}
 _VIDEO_EXT = {".mp4", ".m4v", ".webm", ".ogv", ".mov"}
 _VIMEO_HOSTS = {"vimeo.com", "www.vimeo.com", "player.vimeo.com"}
+# podcast apps' episode pages: no audio file, and no way this page is known to open at a moment
+PODCAST_PAGES = {"open.spotify.com", "podcasts.apple.com", "overcast.fm", "pca.st", "castbox.fm", "castro.fm",
+                 "podcasts.google.com", "music.amazon.com", "www.podbean.com", "podcastaddict.com"}
 _VIMEO_PATH = re.compile(r"^/(?:video/|channels/[^/]+/|groups/[^/]+/videos/)?(\d+)(?:/([0-9a-f]+))?/?$")
 
 
@@ -114,6 +117,8 @@ def classify(url: str, key: str) -> Source | str | None:
         if m:
             return Source("vimeo", m.group(1) + (f"/{m.group(2)}" if m.group(2) else ""))
     ext = _extension(parts.path)
+    if parts.hostname.lower() in PODCAST_PAGES:
+        return Source("page", urlunsplit(parts._replace(fragment="")))
     if ext in _AUDIO_EXT or (key in AUDIO_KEYS and ext not in _VIDEO_EXT):
         return Source("audio", urlunsplit(parts._replace(fragment="")))
     if ext in _VIDEO_EXT or explicit:
@@ -129,6 +134,8 @@ def link(source: Source, seconds: int, link_template: str | None = None) -> str:
         return f"https://vimeo.com/{source.ref}#t={seconds}s"
     if source.kind == "template":
         return fill(source.ref, seconds)
+    if source.kind == "page":
+        return source.ref
     return f"{source.ref}#t={seconds}"
 
 

@@ -105,6 +105,18 @@ def test_bad_media_url_is_a_warning_at_its_line_and_a_later_key_still_counts() -
     assert "mediaUrl 'ep12.mp3' is not an http(s) URL" in diagnostics[0].message
 
 
+@pytest.mark.parametrize("page", ["https://open.spotify.com/episode/4VqPOruhp5EdPBeR92t6lQ",
+                                  "https://podcasts.apple.com/us/podcast/huberman-lab/id1545953110?i=1000"])
+def test_a_podcast_apps_page_is_no_audio_file(page: str) -> None:
+    """Before, it was played as one: links went to page#t=250, and --player gave an <audio> with a web page."""
+    parsed, diagnostics = note(f"title: Sleep\npodcast: {page}")
+    assert parsed.media == Source("page", page)
+    assert link(parsed.media, 250) == page
+    assert player(parsed.media, 250, None) == ""
+    assert [(d.line, d.level) for d in diagnostics] == [(3, "warning")]
+    assert "not an audio file" in diagnostics[0].message and "{seconds}" in diagnostics[0].message
+
+
 def test_a_clip_ends_at_the_next_later_moment_of_the_note() -> None:
     parsed, _ = note(f"title: Sleep\naudio: {MP3}",
                      "## A\n\nLate claim [00:09:00].\n\nEarly claim [00:01:00] and again [00:02:00].\n\n"

@@ -113,6 +113,11 @@ def _media(path: str, text: str, meta: dict[str, Any], warnings: list[Diagnostic
         if meta.get(key) in (None, ""):
             continue
         found = classify(str(meta[key]), key)
+        if isinstance(found, Source) and found.kind == "page":
+            warnings.append(Diagnostic(path, _key_line(text, key), (
+                f"{key} is a podcast app's page, not an audio file: cards link to the episode, not to its moments, "
+                "and --player has nothing to play. Give the episode's audio file (audio: https://….mp3), or, if the "
+                "page opens at a time, its link with {seconds} (mediaUrl: https://…?t={seconds})")))
         if isinstance(found, Source):
             return found
         if found is not None:
