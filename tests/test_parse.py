@@ -136,6 +136,10 @@ STYLES = [
                  f"[01:31 Opens in a new window ](http://www.youtube.com/watch?v={VID}&t=91).",
                  "The presenter introduces the new build system here.", (Moment(91, VID),),
                  id="youtube-link-opens-in-new-window"),
+    pytest.param(f"The presenter introduces the new build system here [▶ 01:31](https://youtu.be/{VID}?t=91).",
+                 "The presenter introduces the new build system here.", (Moment(91, VID),), id="icon-in-label"),
+    pytest.param(f"The presenter introduces the new build system here [⏱️ 01:31](https://youtu.be/{VID}?t=91).",
+                 "The presenter introduces the new build system here.", (Moment(91, VID),), id="emoji-in-label"),
     pytest.param("Solomonoff first described "
                  "[inductive inference](https://www.youtube.com/watch?v=11-YE-A9etM&t=12m28s) in a famous paper.",
                  "Solomonoff first described inductive inference in a famous paper.",

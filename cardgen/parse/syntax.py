@@ -30,7 +30,8 @@ _RUN = rf"{STAMP}(?:\s*(?:-->|[-–—,]|to)\s*{STAMP})*"  # --> as subtitle fil
 
 ANCHOR = (r"<a\s[^>\n]{0,300}?\bdata-t\s*=\s*[\"'](?P<anchor_t>[^\"'\n]{0,40})[\"'][^>\n]{0,300}>"
           r"[^<\n]{0,60}</a>")
-STAMP_LINK = (rf"\[\s*(?P<link_label>{_RUN})(?:\s+Opens in a new window)?\s*\]"
+# a play or clock icon may lead the label: "[▶ 03:25](https://youtu.be/…?t=205)"
+STAMP_LINK = (rf"\[\s*(?:[▶►⏵⏯🎬🎥📺⏱🕐]\ufe0f?\s*)?(?P<link_label>{_RUN})(?:\s+Opens in a new window)?\s*\]"
               r"\(\s*(?P<link_url>[^)\s]{0,400})\s*\)")
 # ``(?:\((?=<a\b))?`` swallows the ``(`` of the malformed hybrid ``[00:39:52](<a ...>``.
 BARE_STAMP = rf"\[\s*(?P<bare_label>{_RUN})\s*\](?:\((?=<a\b))?(?!\()"
