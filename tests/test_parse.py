@@ -312,6 +312,23 @@ def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain:
     assert seconds(s.moments) == (moment,)
 
 
+def test_dataview_fields_are_the_notes_metadata_not_its_content() -> None:
+    """Before, "category:: behaviour design" ran into the next sentence's claim and answers showed "topic:: habits"."""
+    s = section("category:: behaviour design\n"
+                "Making a cue invisible removes the temptation before willpower is needed [03:10].\n\n"
+                "- topic:: habits\n- Habit stacking links a new habit to an existing one [04:20].\n\n"
+                "The two-minute rule keeps a habit small enough to start [rating:: 5] every day [05:30].\n\n"
+                "map :: (a -> b) -> [a] -> [b] is the type of a function the talk uses.\n\n"
+                "```\nkey:: in code it stays\n```\n")
+    assert [text for text, _ in claim_list(s)] == [
+        "Making a cue invisible removes the temptation before willpower is needed.",
+        "Habit stacking links a new habit to an existing one.",
+        "The two-minute rule keeps a habit small enough to start every day."]
+    shown = " ".join(t.plain for b in s.blocks for _, t in b.units)
+    assert "::" not in shown.replace("map ::", "").replace("key:: in code", "")
+    assert "map :: (a -> b)" in shown and "key:: in code it stays" in shown
+
+
 def test_a_list_of_chapters_with_unbracketed_times_marks_each_item() -> None:
     """As a video's description lists its chapters: before, no item was a claim and the times stayed text."""
     s = section("- 03:30 - The kubelet on each node makes sure the pod's containers are running.\n"

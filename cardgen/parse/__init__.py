@@ -9,7 +9,7 @@ from cardgen.markup import fix_mojibake
 from cardgen.model import Diagnostic, Note
 from cardgen.parse.frontmatter import Meta, read_meta, tag
 from cardgen.parse.inline import Context
-from cardgen.parse.syntax import create_parser, hide_comments
+from cardgen.parse.syntax import create_parser, hide_comments, hide_fields
 from cardgen.parse.tree import Walker
 from cardgen.timestamps import note_has_slip
 
@@ -42,7 +42,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     diagnostics = list(meta.warnings)
     if not meta.enabled:
         return None, diagnostics
-    body = hide_comments(meta.body)
+    body = hide_fields(hide_comments(meta.body))
     try:
         tokens = _parser(body)
     except RecursionError:

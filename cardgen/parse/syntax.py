@@ -95,6 +95,29 @@ def hide_comments(text: str) -> str:
     return "\n".join(lines)
 
 
+# Dataview's inline fields: metadata of the note's, like its frontmatter ("category:: behaviour design" on a
+# line or list item of its own, "[rating:: 5]" or "(source:: [[Book]])" in a sentence)
+_FIELD_LINE = re.compile(r"^ {0,3}(?:[-*+] +)?[A-Za-z][\w /-]{0,40}(?<! ):: .*$")  # (not Haskell's "map :: …")
+_FIELD_INLINE = re.compile(r"[\[(][A-Za-z][\w /-]{0,40}(?<! ):: [^\])\n]*[\])]")
+
+
+def hide_fields(text: str) -> str:
+    """``text`` without Dataview's fields (each line kept, emptied, so lines still count); not in code."""
+    if ":: " not in text:  # most notes
+        return text
+    lines = text.split("\n")
+    fence = None
+    for n, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is not None:
+            fence = None if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) else fence
+        elif m:
+            fence = m.group(1)
+        elif ":: " in line:
+            lines[n] = "" if _FIELD_LINE.match(line) else _FIELD_INLINE.sub("", line)
+    return "\n".join(lines)
+
+
 def parse_comment(parser: Any, m: re.Match, state: Any) -> int:
     return m.end()
 
