@@ -121,6 +121,19 @@ def test_a_generic_plural_title_asks_what_are(title, question):
     assert card.front == question
 
 
+@pytest.mark.parametrize("title,question", [
+    ("What happens during one night", "Explain: <b>What happens during one night</b>"),  # was "What is <b>What happens…"
+    ("How caffeine works:", "Explain: <b>How caffeine works</b>"),
+    ("Why does caffeine delay sleep", "Why does caffeine delay sleep?"),
+    ("Is napping good for memory", "Is napping good for memory?"),
+    ("Will Smith", "What is <b>Will Smith</b>?"),
+])
+def test_a_title_that_asks_is_asked(title, question):
+    text = f"---\ntitle: K\nvideoId: abcdefghijk\n---\n## Sleep\n\n> [!info] {title}\n> Dry heat browns meat.\n"
+    [card] = [c for c in cards_of("k.md", text) if c.extractor == "callouts"]
+    assert card.front == question
+
+
 def test_plain_quote_with_stamp_is_a_claim_not_a_callout():
     cards = cards_of("callout-kinds.md")
     quote = [c for c in cards if c.extractor == "claims"]

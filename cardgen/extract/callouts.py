@@ -36,6 +36,10 @@ _GENERIC = re.compile(
     r"check yourself|try it)(?:\s*\d+)?\s*[:.!]?$", re.I)
 _ADVICE = {"tip", "warning", "pitfall", "result", "task"}  # their titles are advice, not terms to define
 _EXAMPLE = re.compile(r"^(example|exercise|problem|case|challenge)\s*\d*\s*[:.–-]\s*(.+)$", re.I)
+_WH = re.compile(r"(?:what|why|how|when|where|who|which)\s", re.I)
+# (a bare "Is …" asks when a lower-case word follows: not "Will Smith", "Do Not Disturb")
+_ASKS = re.compile(r"(?i:(?:what|why|how|when|where|who|which)\s+(?:is|are|was|were|does|do|did|can|could|should|"
+                   r"would|will|has|have)\s)|(?i:is|are|does|do|did|can|could|should|would|will|has|have)\s+[a-z]")
 _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warning": "warning",
          "caution": "warning", "attention": "warning", "danger": "pitfall", "error": "pitfall",
          "bug": "pitfall", "failure": "pitfall", "important": "key point", "example": "example",
@@ -92,6 +96,10 @@ def question(note: Note, section: Section, callout: Callout) -> str:
         return f"Work through <b>{escape(title)}</b>"
     if title.endswith("?"):
         return escape(title)
+    if _ASKS.match(title):  # a question without its question mark: "Why does caffeine delay sleep"
+        return escape(title.rstrip(" :.")) + "?"
+    if _WH.match(title):  # "What happens during one night", "How caffeine works": no term to define
+        return f"Explain: <b>{escape(title.rstrip(' :.'))}</b>"
     if noun == "formula":
         return f"What is the formula for <b>{escape(title)}</b>?"
     if noun == "quote":
