@@ -35,6 +35,7 @@ class Sentence:
     moments: tuple[Moment, ...]
     terms: tuple[str, ...]  # wikilink aliases and bold phrases: the best words to hide
     line: int
+    lead: str = ""  # the list item it is a sub-item of ("Pretraining" over "- uses next-token prediction")
 
 
 @dataclass(slots=True)

@@ -249,6 +249,13 @@ def test_a_heading_with_math_asks_with_the_math_typeset():
     assert card.front == "In “T”: what are the key points about <b>Using \\(\\alpha\\) as step size</b>?"
 
 
+def test_a_sub_items_claim_shows_its_item_in_the_breadcrumb():
+    note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## Stages\n\n1. Pretraining [04:00]\n"
+            "   - uses next-token prediction over a huge unlabeled corpus [04:10]\n")
+    [card] = [c for c in cards_of("t.md", note) if c.extractor == "claims"]
+    assert card.context == "T › Stages › Pretraining"
+
+
 def test_a_heading_of_a_time_alone_asks_what_is_said_then():
     note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## [00:12:00]\n\nSleep spindles move memories into the cortex.\n"
     [card] = [c for c in cards_of("t.md", note) if c.extractor == "headings"]

@@ -312,6 +312,22 @@ def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain:
     assert seconds(s.moments) == (moment,)
 
 
+def test_a_claim_in_a_sub_item_knows_the_item_it_is_about() -> None:
+    """"- dominates the total compute budget [04:20]" under "1. Pretraining": before, its card said nothing of it."""
+    s = section("1. Pretraining [04:00]\n"
+                "   - uses next-token prediction over a huge unlabeled corpus [04:10]\n"
+                "2. **Fine-tuning:** on curated instruction data\n"
+                "   - makes the model follow the requests of its users [05:10]\n"
+                "3. Evaluation: measured on held-out benchmarks of many kinds\n"
+                "   - saturated benchmarks tell the models apart no longer [06:10]\n"
+                "- The last claim of the list is an item of its own [07:00]\n")
+    assert [(c.text.plain, c.lead) for c in s.claims] == [
+        ("uses next-token prediction over a huge unlabeled corpus", "Pretraining"),
+        ("makes the model follow the requests of its users", "Fine-tuning"),
+        ("saturated benchmarks tell the models apart no longer", "Evaluation"),
+        ("The last claim of the list is an item of its own", "")]
+
+
 def test_dataview_fields_are_the_notes_metadata_not_its_content() -> None:
     """Before, "category:: behaviour design" ran into the next sentence's claim and answers showed "topic:: habits"."""
     s = section("category:: behaviour design\n"

@@ -345,10 +345,16 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
             continue
         # what every claim of the section shares, made once for them
         shown = Breadcrumb(note.title, section.trail)
-        crumb, heading = context(note, section.trail), heading_of(section)
+        section_crumb, heading = context(note, section.trail), heading_of(section)
         for claim in section.claims:
             anchor = next_anchor()
-            text = cloze(claim, options.hidden_words, shown)
+            if claim.lead:  # a list's sub-item: its item shows too
+                trail = (*section.trail, claim.lead)
+                text = cloze(claim, options.hidden_words, Breadcrumb(note.title, trail))
+                crumb = context(note, trail)
+            else:
+                text = cloze(claim, options.hidden_words, shown)
+                crumb = section_crumb
             if text is None:
                 hints.append(Diagnostic(note.path, claim.line,
                                         f"no-key-term: nothing to hide in “{_quote(claim)}”", "hint"))

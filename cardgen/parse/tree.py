@@ -59,6 +59,26 @@ class _Open:
     blocks: list[Block] = field(default_factory=list)
 
 
+_LEAD_WORDS = 10  # a longer item, shown over its sub-items' claims, is cut
+
+
+_BOLD_LABEL = re.compile(r"<(b|strong)>(.+?)</\1>")
+
+
+def _lead(block: Block) -> str:
+    """What a list item says, as a part of the breadcrumb over its sub-items' claims: its label
+    ("Edges (E): This includes …", "**Green hits** If one …"), else its first words."""
+    plain = " ".join(t.plain for _, t in block.units)
+    label, colon, _ = plain.partition(": ")
+    if colon and len(label.split()) <= _LEAD_WORDS:
+        return label
+    bold = _BOLD_LABEL.match(block.units[0][1].html) if block.units else None
+    if bold:
+        return text_of(bold.group(2)).strip().rstrip(":").rstrip()
+    words = plain.rstrip(" :;,.").split()
+    return " ".join(words[:_LEAD_WORDS]) + (" …" if len(words) > _LEAD_WORDS else "")
+
+
 class Walker:
     """Walks one note's tokens in document order."""
 
@@ -66,6 +86,7 @@ class Walker:
         self.loc = Locator(body, first_line)
         self.ctx = ctx
         self.channel: str | None = None
+        self.lead = ""  # the list item whose sub-items are being walked (Sentence.lead)
 
     # -- sections ---------------------------------------------------------------------------
     def sections(self, tokens: list[Token]) -> list[Section]:
@@ -175,10 +196,14 @@ class Walker:
         units: list[tuple[str, Text]] = []
         line = None
         for item in tok["children"]:
-            lead = item["children"][0] if item.get("children") else None
-            if lead is not None and _TASK.match(lead.get("src", "")):
+            children = item.get("children", [])
+            if children and _TASK.match(children[0].get("src", "")):
                 continue
-            inner = self.blocks(item.get("children", []), sink)
+            inner = self.blocks(children[:1], sink)
+            # the item's sub-items are about it: their claims show it ("Pretraining › uses next-token …")
+            outer, self.lead = self.lead, _lead(inner[0]) if inner else self.lead
+            inner += self.blocks(children[1:], sink)
+            self.lead = outer
             if not inner:
                 continue
             line = inner[0].line if line is None else line
@@ -281,13 +306,13 @@ class Walker:
         units.append(("item", text))
         self._claim(Sentence(text, moments, (pairs[0][1].plain,), line), sink)
 
-    @staticmethod
-    def _claim(s: Sentence, sink: Sink) -> None:
+    def _claim(self, s: Sentence, sink: Sink) -> None:
         """A stamped sentence is a claim; a stamped fragment ("Welcome [00:27]") only marks its section."""
         sink.moments.extend(s.moments)
         if not s.moments:
             return
         if prose_words(s.text.html) >= MIN_CLAIM_WORDS:
+            s.lead = self.lead
             sink.claims.append(s)
         else:
             sink.loose.extend(s.moments)
