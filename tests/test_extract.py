@@ -157,6 +157,19 @@ def test_cloze_hides_the_key_term(plain, terms, hidden):
     assert cloze(_claim(plain, terms=terms)) == plain.replace(hidden, "{{c1::" + hidden + "}}", 1)
 
 
+@pytest.mark.parametrize("plain,hidden,was", [
+    ("Therefore, the derivative of the sine is the cosine.", "cosine", "Therefore"),
+    ("The ratio of the adjacent side to the hypotenuse is, by definition, the cosine.", "hypotenuse", "definition"),
+    ("In a pre-cloud infrastructure world, software was installed directly on owned servers.", "servers",
+     "infrastructure"),
+    ("The distance traversed along the arc is theta.", "theta", "distance"),  # not "traversed": a rare verb is a verb
+])
+def test_cloze_hides_a_rarer_word_before_a_common_one(plain, hidden, was):
+    """Before, the longest noun-like word was hidden, however common: "{{c1::Therefore}}, the derivative …"."""
+    text = cloze(_claim(plain))
+    assert text == plain.replace(hidden, "{{c1::" + hidden + "}}", 1) and "{{c1::" + was not in text
+
+
 @pytest.mark.parametrize("plain,hidden", [
     ("Ken Thompson wrote the first Unix kernel in assembly on a PDP-7.", "Ken Thompson"),  # was "Ken {{Thompson}}"
     ("Bell Labs demonstrated the first point-contact transistor in December 1947.", "Bell Labs"),
@@ -295,8 +308,8 @@ def test_a_first_heading_that_repeats_the_title_is_not_shown_twice():
     # a clock time is hidden whole, never the 9 of 9:30
     (None, "The pause started at 9:30 and lasted the whole morning.", (), "9:30"),
     (None, "Use a 2.5:1 compression ratio for vocals in the mix.", (), "2.5:1"),  # never the 2 of 2.5:1
-    # an -er verb or adverb is no noun: "together" lost to the nouns of the claim
-    (None, "Have was sometimes because argument have culture high router war together.", (), "culture"),
+    # an -er verb or adverb is no noun: "together" lost to the nouns of the claim (the rarest of them)
+    (None, "Have was sometimes because argument have culture high router war together.", (), "router"),
     # a conjunction is no term ("use the stub {{c1::whenever}} the service is requested")
     (None, "This tells the test environment to use the serviceStub whenever MessageService is requested.", (),
      "MessageService"),

@@ -14,6 +14,7 @@ import html as htmllib
 import re
 from collections import Counter
 from collections.abc import Iterator
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from cardgen.extract.common import context, heading_of, is_sponsored, ranked, slug
@@ -94,6 +95,14 @@ _POINTING = frozenset("earlier later here there above below see this that previo
                       "part more back click read watch".split())
 
 
+# words so common in English that they say little of a video's topic: hidden only when no rarer word
+# can be ("its {{representation}} on the unit circle", "{{Therefore}}, the derivative …"); see
+# tools/common_words.py
+_COMMON = frozenset(w for w in (files("cardgen") / "data" / "common_words.txt").read_text().split("\n")
+                    if w and not w.startswith("#"))
+_RARER = 8  # more than a noun's ending counts for: a rare word beats a common one of its length
+
+
 class _Ranks(dict[str, int]):
     """A word (as written) -> how good a term to hide it is, higher first; -1 for a stop word.
 
@@ -107,11 +116,13 @@ class _Ranks(dict[str, int]):
         if len(self) >= self.LIMIT:
             self.clear()
         w = word.lower()
-        if w in STOP_WORDS:
+        if w in STOP_WORDS or "'" in w or "’" in w:  # (a contraction is no term: "wasn't", "You're")
             rank = -1
         else:  # _WORD matches 4 letters or more: a word ranks 0 or better
             nounish = _NOUNISH.search(w) and w not in _NOT_ER_NOUNS and w not in _ER_VERBS
-            rank = len(w) + (4 if nounish else 0) - (4 if _NOT_NOUN.search(w) or w in _ER_VERBS else 0)
+            unlike_noun = _NOT_NOUN.search(w) or w in _ER_VERBS
+            rank = len(w) + (4 if nounish else 0) - (4 if unlike_noun else 0)
+            rank += 0 if unlike_noun or w in _COMMON else _RARER  # (a rare verb is a verb still)
         self[word] = rank
         return rank
 
