@@ -257,7 +257,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
                           opts.deck_template, opts.tags, opts.answer_words, opts.hidden_words)
     templates = load_templates(opts.templates_dir)
     templates_hash = _fingerprint([templates[n] for n in TEMPLATE_FILES])
-    paths, found_problems = discover(opts.notes_dir)
+    paths, found_problems, unreadable = discover(opts.notes_dir)
     base = str(opts.notes_dir)
     stats = {rel: _stat(os.path.join(base, rel)) for rel in paths}  # before reading: a later edit shows next time
     snapshot_path = state_paths(state_root, stem)[0].with_suffix(".snapshot.json")
@@ -296,7 +296,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     store, damaged = open_store(state_root, stem, create_collection)
     try:
         store.conn.execute("BEGIN IMMEDIATE")
-        if not paths and store.has_cards():  # an unmounted or half-synced vault, seen by a scheduled build
+        if not paths and not unreadable and store.has_cards():  # an unmounted or half-synced vault
             report.diagnostics.append(Diagnostic(str(opts.notes_dir), 1, (
                 "no Markdown notes here: every card of the deck retires. If the folder is not mounted or "
                 "synced yet, build again once it is: the cards come back in place, reviews and all")))
@@ -322,12 +322,12 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
         records = store.notes()
         hashes = {rel: r.hash for rel, r in records.items()} if store.get("config") == config else {}
         # a note whose size and time are those the last build saw is not even read again
-        same = {rel for rel in hashes if snap and snap.key == snapshot_key and snap.files.get(rel) == stats.get(rel)
-                and stats[rel][0] < snap.written_ns - RACY_NS}
+        same = {rel for rel in hashes if snap and snap.key == snapshot_key and rel in stats
+                and snap.files.get(rel) == stats[rel] and stats[rel][0] < snap.written_ns - RACY_NS}
         planner = Planner(store, records, root, now, opts.retire_days)
         present = set(paths)
         for rel in records:
-            if rel not in present:
+            if rel not in present and not any(rel.startswith(folder) for folder in unreadable):
                 planner.gone(rel)
         with few_collections():
             built = build_notes(opts.notes_dir, paths, keys, hashes, same,

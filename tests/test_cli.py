@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from conftest import REPO
 from typer.testing import CliRunner
@@ -176,6 +177,40 @@ def test_an_emptied_notes_folder_says_so(vault):
     note.unlink()
     result = run(str(vault.dir), "--out", str(vault.out), "--quiet")
     assert "no Markdown notes here: every card of the deck retires" in result.output
+
+
+def test_a_folder_that_cannot_be_read_keeps_its_cards_and_fails_the_build(vault, tmp_path, monkeypatch):
+    """A linked folder whose drive is not mounted, or a folder the build may not read: before, every card of
+    its notes retired (suspended with --suspend-retired) and the build exited 0 with no word of it."""
+    elsewhere = tmp_path / "drive" / "physics"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "waves.md").write_text(GOOD.replace("Good note", "Waves"))
+    (vault.dir / "physics").symlink_to(elsewhere, target_is_directory=True)
+    vault.write("bio/cells.md", GOOD.replace("Good note", "Cells"))
+    vault.write("good.md", GOOD)
+    assert run(str(vault.dir), "--out", str(vault.out)).exit_code == 0
+    guids = {c["guid"] for c in vault.cards()}
+
+    elsewhere.parent.rename(tmp_path / "unmounted")  # the link now leads nowhere
+    real_scandir = os.scandir
+
+    def denied(path):  # and bio/ may not be read (chmod 000 does not stop root, who runs CI)
+        if str(path).endswith("bio"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    for _ in range(2):  # and again, with nothing changed since
+        result = run(str(vault.dir), "--out", str(vault.out))
+        assert result.exit_code == 1
+        assert "physics:1: error: this folder could not be read (it links to a folder that is not there)" in result.output
+        assert "bio:1: error: this folder could not be read (Permission denied)" in result.output
+        assert "0 retired" in result.output and "cardgen failed" not in result.output
+    monkeypatch.undo()
+    (tmp_path / "unmounted").rename(elsewhere.parent)
+    result = run(str(vault.dir), "--out", str(vault.out))
+    assert result.exit_code == 0 and "0 new" in result.output and "0 retired" in result.output
+    assert {c["guid"] for c in vault.cards()} == guids and not any("retired" in c["tags"] for c in vault.cards())
 
 
 def test_a_notes_path_that_is_a_file_is_named_as_one(vault):
