@@ -8,8 +8,10 @@ import hashlib
 import multiprocessing
 import multiprocessing.pool
 import operator
+import os
 import re
 import signal
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,15 +32,27 @@ MAX_NOTE_BYTES = 10 * 1024 * 1024  # a note is a page of study notes; bigger is 
 
 
 def read_note_bytes(path: Path, rel: str) -> bytes:
+    def too_big(size: int) -> NoteError:
+        return NoteError(rel, 1, f"the note is {size / 1024 / 1024:.1f} MB; notes over "
+                                 f"{MAX_NOTE_BYTES // 1024 // 1024} MB are not read: split it into several notes")
+
     try:
-        size = path.stat().st_size
-        if size > MAX_NOTE_BYTES:
-            raise NoteError(rel, 1, f"the note is {size / 1024 / 1024:.1f} MB; notes over "
-                                    f"{MAX_NOTE_BYTES // 1024 // 1024} MB are not read: split it into several notes")
-        data = path.read_bytes()
+        # opened without blocking and checked before reading: a named pipe would hang the build (holding its
+        # lock) until something wrote to it, and a link to /dev/zero would fill the memory
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise NoteError(rel, 1, "this is no file of text (a named pipe, a device, a socket); remove it or "
+                                        "rename it without .md")
+            if info.st_size > MAX_NOTE_BYTES:
+                raise too_big(info.st_size)
+            data = f.read(MAX_NOTE_BYTES + 1)
     except OSError as e:
         raise NoteError(rel, 1, f"cannot read the file ({e.strerror or e}); check that it exists and "
                                 "that you may read it") from None
+    if len(data) > MAX_NOTE_BYTES:  # (it grew since it was looked at)
+        raise too_big(len(data))
     if b"\x00" in data[:8192]:
         raise NoteError(rel, 1, "this is a binary file, not a Markdown note; rename or remove it")
     return data
@@ -63,8 +77,8 @@ def current_hash(notes_dir: Path, keys: dict[str, str]) -> Callable[[str], str |
         if rel not in keys:
             return None
         try:
-            return note_hash(keys[rel], (notes_dir / rel).read_bytes())
-        except OSError:
+            return note_hash(keys[rel], read_note_bytes(notes_dir / rel, rel))
+        except NoteError:
             return None
     return of
 

@@ -54,6 +54,14 @@ def unreadable(d: Path) -> None:
     os.symlink("nowhere.md", d / "unreadable.md")  # tests run as root, who can read any mode
 
 
+def named_pipe(d: Path) -> None:
+    os.mkfifo(d / "pipe.md")  # before, the build waited on it for ever, holding its lock
+
+
+def device(d: Path) -> None:
+    os.symlink("/dev/zero", d / "zero.md")  # before, read until the memory ran out
+
+
 def duplicate_key(d: Path) -> None:
     for name in ("one", "two"):
         (d / f"{name}.md").write_text(f"---\ntitle: {name}\nid: same\n---\n\n## Point\n\nA point from note {name}.\n")
@@ -95,6 +103,8 @@ CATALOGUE = [
     ("binary file named .md", binary, "error", r"binary\.md:1: error: this is a binary file"),
     ("symlink loop", symlink_loop, "warning", r"sub/loop:1: warning: this folder links back .*symlink loop"),
     ("unreadable file", unreadable, "error", r"unreadable\.md:1: error: cannot read the file"),
+    ("a named pipe named .md", named_pipe, "error", r"pipe\.md:1: error: this is no file of text \(a named pipe"),
+    ("a link to a device named .md", device, "error", r"zero\.md:1: error: this is no file of text"),
     ("timestamps out of range", fixture("bad-stamps.md"), "warning",
      r"bad-stamps\.md:8: warning: stamp \[99:99\] is not a valid time, so it links nowhere; write it as"),
     ("callout with no body", fixture("callout-no-body.md"), "warning",
