@@ -219,6 +219,9 @@ def _watch(opts: BuildOptions, out: Console, err: Console, quiet: bool, verbose:
     err.print(f"watching {opts.notes_dir} (Ctrl-C to stop)")
     try:
         watch(opts, show)
+    except CardgenError as e:  # no notes folder to watch
+        err.print(f"[red]error:[/red] {rich_escape(str(e))}")
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("stopped watching: nothing is left half-written")
         raise typer.Exit(130) from None

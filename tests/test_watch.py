@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,3 +62,69 @@ def test_watch_rebuilds_after_an_edit_survives_a_broken_save_and_stops_on_ctrl_c
     err = "".join(errors)
     assert proc.returncode == 130, err  # as an interrupted build ends
     assert "stopped watching" in err and "Traceback" not in err
+
+
+def watching(vault, reports: list):
+    """watch() in a thread, as --watch runs it; returns its stop event and thread."""
+    from cardgen.pipeline import BuildOptions
+    from cardgen.watch import watch
+
+    stop = threading.Event()
+    opts = BuildOptions(notes_dir=vault.dir, out_dir=vault.out)
+    thread = threading.Thread(target=watch, args=(opts, reports.append, stop), daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def test_a_burst_of_saves_is_built_once(vault):
+    """An editor saving many times in a second (autosave, a sync tool): before, 30 saves 20 ms apart gave 7
+    builds, as watchfiles yields after 50 ms of quiet; a burst now ends after 700 ms of quiet."""
+    note = vault.write("watched.md", NOTE)
+    reports: list = []
+    stop, thread = watching(vault, reports)
+    try:
+        assert wait_for(lambda: len(reports) == 1), "the first build did not happen"
+        for i in range(30):
+            with note.open("a") as f:
+                f.write(f"\nAnother line {i}.\n")
+            time.sleep(0.02)
+        assert wait_for(lambda: len(reports) >= 2), "the burst was not built"
+        time.sleep(2)
+        assert len(reports) <= 3, [type(r).__name__ for r in reports]  # one build (two if the machine stalled)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_a_notes_folder_deleted_and_made_again_is_watched_again(vault, tmp_path):
+    """A backup restored or a repository cloned anew: before, the watcher said the folder did not exist once
+    and then never built again."""
+    vault.write("watched.md", NOTE)
+    backup = tmp_path / "backup"
+    shutil.copytree(vault.dir, backup)
+    reports: list = []
+    stop, thread = watching(vault, reports)
+    try:
+        assert wait_for(lambda: len(reports) == 1), "the first build did not happen"
+        shutil.rmtree(vault.dir)
+        assert wait_for(lambda: any("is gone" in str(r) for r in reports)), reports
+        shutil.copytree(backup, vault.dir)
+        (vault.dir / "watched.md").write_text(NOTE.replace("sugar", "glucose"))
+
+        def rebuilt() -> bool:
+            try:
+                return any("glucose" in c["fields"]["Back"] for c in read_apkg(vault.out / "notes.apkg"))
+            except Exception:  # a reader may race the atomic replace on slow disks
+                return False
+
+        assert wait_for(rebuilt), reports
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_watching_a_folder_that_does_not_exist_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "cardgen", str(tmp_path / "nope"), "--watch"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"error: notes folder {tmp_path / 'nope'} does not exist" in result.stderr
