@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
 from dataclasses import replace
 from datetime import datetime
@@ -362,9 +364,20 @@ _SUBCOMMANDS = {"preview": preview_app, "config": config_app}
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in _SUBCOMMANDS:
-        _SUBCOMMANDS[sys.argv[1]](args=sys.argv[2:], prog_name=f"build-deck {sys.argv[1]}")
-    app(prog_name="build-deck")
+    for stream in (sys.stdout, sys.stderr):  # a log or terminal that cannot show a note's letters (LANG=C,
+        if isinstance(stream, io.TextIOWrapper):  # latin-1): "?" for them, not a traceback
+            stream.reconfigure(errors="replace")
+    try:
+        if len(sys.argv) > 1 and sys.argv[1] in _SUBCOMMANDS:
+            _SUBCOMMANDS[sys.argv[1]](args=sys.argv[2:], prog_name=f"build-deck {sys.argv[1]}")
+        app(prog_name="build-deck")
+    except BrokenPipeError:  # "build-deck … | head": the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as e:  # its messages could not be written (a full log disk); every file write is atomic
+        sys.stderr.write(f"error: build-deck could not write its messages ({e.strerror or e}); the deck and its "
+                         "build state are whole\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

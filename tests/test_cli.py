@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 from conftest import REPO
 from typer.testing import CliRunner
@@ -217,3 +219,22 @@ def test_a_notes_path_that_is_a_file_is_named_as_one(vault):
     note = vault.write("good.md", GOOD)
     result = run(str(note), "--out", str(vault.out))
     assert result.exit_code == 1 and "is a file, not a folder" in result.output
+
+
+def test_a_log_that_cannot_show_a_notes_letters_gets_question_marks(vault):
+    """A cron log in latin-1 (or LANG=C): before, a traceback ending in UnicodeEncodeError, after the deck was written."""
+    vault.write("Ünïcødé nöte 日本.md", GOOD)
+    result = subprocess.run([sys.executable, "-m", "cardgen", str(vault.dir), "--out", str(vault.out), "-v"],
+                            capture_output=True, env={**os.environ, "PYTHONIOENCODING": "latin-1"}, timeout=120)
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
+    assert b"n\xf6te ??.md: 2 new" in result.stdout
+
+
+def test_a_full_log_disk_is_one_line(vault):
+    vault.write("good.md", GOOD)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "cardgen", str(vault.dir), "--out", str(vault.out)],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().endswith("error: build-deck could not write its messages (No space left on device); "
+                                          "the deck and its build state are whole")
