@@ -157,6 +157,8 @@ def build(
         report = _run(opts, show_bar=not as_json and not quiet and err.is_terminal, console=err)
     except CardgenError as e:
         err.print(f"[red]error:[/red] {rich_escape(str(e))}")
+        if as_json:  # a script reading stdout gets JSON whatever happened
+            typer.echo(json.dumps({"error": str(e), "written": False}, ensure_ascii=False))
         raise typer.Exit(1) from None
     except KeyboardInterrupt:  # as after a crash: the transaction rolls back, no file is half-written
         err.print("interrupted: nothing is left half-written, and the next build carries on from here")
@@ -171,10 +173,15 @@ def build(
         _print_summary(report, stdout, err, quiet, verbose, opts.notes_dir)
         if report_weak:
             typer.echo("\n".join(report_lines(found, lambda path: _from_here(path, opts.notes_dir))))
+    strict_failure = config["strict"] and bool(report.warnings) and not report.errors
+    if strict_failure:  # a deck that failed its check is not put into Anki
+        err.print(f"[red]failed:[/red] --strict, and the build had {counted(len(report.warnings), 'warning')}"
+                  + (" (not delivered to Anki)" if deliver is not None else ""))
+        deliver = None
     delivered = _deliver(deliver, report, err if as_json else stdout, err, quiet)
     if as_json:
         typer.echo(json.dumps(report.as_dict() | weak | delivered, indent=2, ensure_ascii=False))
-    if report.errors or "error" in delivered.get("delivery", {}) or (config["strict"] and report.warnings):
+    if report.errors or "error" in delivered.get("delivery", {}) or strict_failure:
         raise typer.Exit(1)
 
 

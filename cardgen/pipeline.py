@@ -265,7 +265,7 @@ def _build(opts: BuildOptions, extractors: tuple[str, ...], root: str, out: Path
     snapshot_key = _fingerprint(config, templates_hash)
     if opts.on_cards is None and snapshot_holds(snap, snapshot_key, stats, out, now):
         assert snap is not None
-        return _unchanged(snap, opts.dry_run)
+        return _unchanged(snap, opts.dry_run, out)
 
     # the parser, extractors and packager are imported only now: the no-change answer above needs none
     from cardgen.apkg.collection import create_collection, write_col
@@ -405,8 +405,9 @@ def _stat(path: str) -> list[int]:
         return []
 
 
-def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
-    """The report of a build that found nothing changed since the snapshot."""
+def _unchanged(snap: Snapshot, dry_run: bool, out: Path) -> BuildReport:
+    """The report of a build that found nothing changed since the snapshot (written to ``out``, as this
+    build names it: the last one may have run elsewhere, with other relative paths)."""
     report = BuildReport(**{**snap.report, "diagnostics": [Diagnostic(**d) for d in snap.report["diagnostics"]],
                             "hints": [Diagnostic(**d) for d in snap.report["hints"]]})
     total = sum(report.cards.values())
@@ -417,6 +418,7 @@ def _unchanged(snap: Snapshot, dry_run: bool) -> BuildReport:
     report.per_note = {note: {"unchanged": sum(counts.get(k, 0) for k in ("new", "updated", "unchanged"))}
                        for note, counts in report.per_note.items() if set(counts) != {"retired"}}
     report.reattached, report.cached, report.written, report.dry_run = [], report.notes, False, dry_run
+    report.output = str(out)
     return report
 
 

@@ -238,3 +238,40 @@ def test_a_full_log_disk_is_one_line(vault):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().endswith("error: build-deck could not write its messages (No space left on device); "
                                           "the deck and its build state are whole")
+
+
+def test_json_when_the_build_cannot_run_is_json(tmp_path):
+    """Before, --json printed nothing on stdout, and a script's json.load failed."""
+    result = run(str(tmp_path / "nope"), "--out", str(tmp_path / "out"), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"error": f"notes folder {tmp_path / 'nope'} does not exist", "written": False}
+
+
+def test_an_up_to_date_deck_is_named_as_this_run_names_it(vault, monkeypatch):
+    """Before, a no-change build reported the path the last build was given, relative to where that one ran."""
+    note = vault.write("good.md", GOOD)
+    os.utime(note, (note.stat().st_mtime - 3600,) * 2)  # saved an hour ago: the next build takes the no-change path
+    monkeypatch.chdir(vault.dir.parent)
+    assert run("notes", "--out", "decks").exit_code == 0
+    monkeypatch.chdir("/")
+    result = run(str(vault.dir), "--out", str(vault.out), "--json")
+    assert json.loads(result.stdout)["written"] is False  # (it was up to date)
+    assert json.loads(result.stdout)["output"] == str(vault.out / "notes.apkg")
+
+
+def test_strict_says_why_it_failed_and_delivers_nothing(vault, tmp_path):
+    """Before, --strict wrote the deck, put it into Anki and exited 1 with no word of why."""
+    from anki.collection import Collection
+
+    (tmp_path / "anki").mkdir()
+    Collection(str(tmp_path / "anki" / "collection.anki2")).close()
+    vault.write("good.md", GOOD)
+    vault.write("warned.md", GOOD.replace("abcdefghijk", "short"))  # not a video id: a warning
+    result = run(str(vault.dir), "--out", str(vault.out), "--strict", "--into", str(tmp_path / "anki" / "collection.anki2"))
+    assert result.exit_code == 1
+    assert "failed: --strict, and the build had 2 warnings (not delivered to Anki)" in result.output  # (and no link)
+    col = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    try:
+        assert col.note_count() == 0
+    finally:
+        col.close()
