@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from cardgen.apkg.models import BASIC_MODEL_ID, CLOZE_MODEL_ID
 from cardgen.errors import CardgenError, ConfigError
 from cardgen.settings import RETIRED_TAG
+from cardgen.state import STATE_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,11 +51,14 @@ class Delivered:
     backup: str | None = None
     suspended: int = 0
     unsuspended: int = 0
+    already: bool = False  # this very deck was put there by an earlier run: nothing done
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
     def lines(self) -> list[str]:
+        if self.already:
+            return [f"{self.target} already has this deck: nothing changed since it was put there"]
         if not self.imported:
             return [f"imported into the Anki running at {self.target}"]
         i = self.imported
@@ -78,11 +82,36 @@ def delivery(into: Path | None, anki_connect_url: str | None, suspend_retired: b
     if suspend_retired and into is None:
         raise ConfigError("--suspend-retired works with --into only")
     if into is not None:
-        return lambda apkg: into_collection(apkg, into, suspend_retired)
+        return _unless_there(lambda apkg: into_collection(apkg, into, suspend_retired), str(into.resolve()))
     if anki_connect_url is not None:
         url = loopback_url(anki_connect_url)
-        return lambda apkg: to_anki_connect(apkg, url)
+        return _unless_there(lambda apkg: to_anki_connect(apkg, url), url)
     return None
+
+
+def _unless_there(send: Deliver, target: str) -> Deliver:
+    """``send``, unless this very deck was put into ``target`` already (a scheduled build that found nothing
+    changed): each import backs the collection up first, and a backup a run would soon leave none from
+    before a bad import; nor does a no-change run fail because Anki is open."""
+    def deliver(apkg: Path) -> Delivered:
+        marker = apkg.parent / STATE_DIR / f"{apkg.stem}.delivered.json"
+        info = apkg.stat()
+        deck = [info.st_size, info.st_mtime_ns]
+        try:
+            record = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            record = {}
+        record = record if isinstance(record, dict) else {}
+        if record.get(target) == deck:
+            return Delivered(target, already=True)
+        done = send(apkg)
+        record[target] = deck
+        with contextlib.suppress(OSError):  # at worst, the next run imports the same deck again
+            scratch = marker.with_suffix(".tmp")
+            scratch.write_text(json.dumps(record))
+            scratch.replace(marker)
+        return done
+    return deliver
 
 
 # ------------------------------------------------------------------ --into COLLECTION ----

@@ -341,3 +341,28 @@ def test_watch_delivers_every_build(vault: Vault, tmp_path: Path) -> None:
     assert proc.returncode == 130 and "Traceback" not in err, err  # Ctrl-C ends it, as it ends a build
     with opened(collection) as col:
         assert any(STROMA[1] in col.get_note(n)["Back"] for n in col.find_notes('"note:cardgen basic"'))
+
+
+def test_a_scheduled_run_with_nothing_changed_imports_nothing_and_backs_up_nothing(vault: Vault, tmp_path: Path) -> None:
+    """Before, every run imported the same deck again after a backup: six runs of a 15-minute cron job left
+    five backups of the last 75 minutes and none from before a bad import; and, with Anki open, a run with
+    nothing changed failed saying it could not deliver."""
+    collection = new_collection(tmp_path / "profile")
+    vault.write("leaf.md", LEAF.format(stroma=STROMA[0], extra=EXTRA))
+    os.utime(vault.dir / "leaf.md", (time.time() - 3600,) * 2)  # saved an hour ago: reruns take the no-change path
+    args = [str(vault.dir), "--out", str(vault.out), "--into", str(collection)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0 and "imported into" in first.output, first.output
+    backups = collection.parent / "cardgen-backups"
+    assert len(list(backups.iterdir())) == 1
+    for _ in range(3):
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0 and "already has this deck" in again.output, again.output
+    assert len(list(backups.iterdir())) == 1
+    with anki_running(collection):  # Anki open: nothing to deliver, so nothing fails
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0 and "already has this deck" in again.output, again.output
+    vault.write("leaf.md", LEAF.format(stroma=STROMA[1], extra=EXTRA))
+    changed = CliRunner().invoke(app, args)
+    assert changed.exit_code == 0 and "1 updated" in changed.output, changed.output
+    assert len(list(backups.iterdir())) == 2
