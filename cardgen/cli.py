@@ -264,15 +264,19 @@ def _located(d: Diagnostic, notes_dir: Path) -> str:
     return str(replace(d, path=_from_here(d.path, notes_dir)))
 
 
-def _print_diagnostics(report: BuildReport, err: Console, notes_dir: Path) -> None:
+def _print_diagnostics(report: BuildReport, err: Console, notes_dir: Path, quiet: bool = False) -> None:
+    # quiet, a build that read no note again (a scheduled run, nothing changed) repeats no warning: a cron
+    # job would mail the same ones every 15 minutes; errors are always said
+    repeat = not quiet or report.cached < report.notes or not report.notes
     for d in report.diagnostics:
-        colour = "red" if d.level == "error" else "yellow"
-        err.print(f"[{colour}]{rich_escape(_located(d, notes_dir))}[/{colour}]")
+        if d.level == "error" or repeat:
+            colour = "red" if d.level == "error" else "yellow"
+            err.print(f"[{colour}]{rich_escape(_located(d, notes_dir))}[/{colour}]")
 
 
 def _print_summary(report: BuildReport, out: Console, err: Console, quiet: bool, verbose: bool,
                    notes_dir: Path) -> None:
-    _print_diagnostics(report, err, notes_dir)
+    _print_diagnostics(report, err, notes_dir, quiet)
     if quiet:
         return
     kinds = ", ".join(f"{n} {k}" for k, n in report.cards.items())

@@ -275,3 +275,15 @@ def test_strict_says_why_it_failed_and_delivers_nothing(vault, tmp_path):
         assert col.note_count() == 0
     finally:
         col.close()
+
+
+def test_quiet_runs_that_find_nothing_changed_repeat_no_warning_but_every_error(vault):
+    """A cron job: before, -q printed the same warnings every 15 minutes, so a mail every 15 minutes."""
+    for name, text in (("warned.md", GOOD.replace("abcdefghijk", "short")), ("broken.md", "---\ntitle: [\n---\n")):
+        note = vault.write(name, text)
+        os.utime(note, (note.stat().st_mtime - 3600,) * 2)  # saved an hour ago: reruns take the no-change path
+    first = run(str(vault.dir), "--out", str(vault.out), "-q")
+    assert "warned.md:3: warning" in first.output and "broken.md:3: error" in first.output
+    again = run(str(vault.dir), "--out", str(vault.out), "-q")
+    assert again.exit_code == 1 and "warning" not in again.output and "broken.md:3: error" in again.output
+    assert "warned.md:3: warning" in run(str(vault.dir), "--out", str(vault.out)).output  # not quiet: all of them
