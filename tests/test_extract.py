@@ -269,6 +269,21 @@ def test_a_sub_items_claim_shows_its_item_in_the_breadcrumb():
     assert card.context == "T › Stages › Pretraining"
 
 
+def test_what_a_video_says_of_itself_makes_no_card():
+    """Before: "Brought to you by {{c1::Sentry.io}}.", "In subsequent videos, … found in {{c1::reference}} tables",
+    and "what are the key points about Show Notes?" over a list of the episode's topics."""
+    note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## Show Notes\n\n- Welcome to the show and its hosts\n\n"
+            "## Transforms\n\nBrought to you by Sentry.io, the error monitoring for developers [00:00:30].\n"
+            "In subsequent videos, more Laplace transforms will be explored in tables [00:09:10].\n"
+            "The Laplace transform of one is one over s for every positive s [00:10:00].\n\n"
+            "## Tweet us your tasty treats\n\n- Instagram and Twitter links for the whole show\n")
+    cards = cards_of("t.md", note)
+    assert [c.front for c in cards if c.extractor == "headings"] == [
+        "In “T”: what are the key points about <b>Transforms</b>?"]
+    assert [re.sub(r"\{\{c1::|\}\}", "", c.front) for c in cards if c.extractor == "claims"] == [
+        "The Laplace transform of one is one over s for every positive s."]
+
+
 def test_a_heading_of_a_time_alone_asks_what_is_said_then():
     note = "---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## [00:12:00]\n\nSleep spindles move memories into the cortex.\n"
     [card] = [c for c in cards_of("t.md", note) if c.extractor == "headings"]

@@ -340,6 +340,15 @@ def _quote(claim: Sentence, words: int = 12) -> str:
     return " ".join(kept[:words]) + (" …" if len(kept) > words else "")
 
 
+# what a video says of itself, not of its subject: "Brought to you by Sentry.io", "In the next video, …"
+_LOGISTICS = re.compile(
+    r"\b(?:brought to you by|sponsored by|thanks? (?:you )?for watching|"
+    r"(?:like|subscribe) (?:and|&) (?:like|subscribe)|"
+    r"hit (?:the|that) (?:like|subscribe|bell)|link (?:is )?in the description|"
+    r"in (?:the |a |an )?(?:next|future|upcoming|subsequent|later|following) (?:videos?|episodes?|lessons?)|"
+    r"more (?:content|videos?|episodes?) (?:on|about) .{1,60}(?:is|are) (?:planned|coming))\b", re.I)
+
+
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     claims = [(s, c.moments[0]) for s in note.sections for c in s.claims]
     firsts = Counter([m for _, m in claims])
@@ -359,6 +368,8 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
         section_crumb, heading = context(note, section.trail), heading_of(section)
         for claim in section.claims:
             anchor = next_anchor()
+            if _LOGISTICS.search(claim.text.plain):  # (its anchor taken all the same: the others' stay)
+                continue
             if claim.lead:  # a list's sub-item: its item shows too
                 trail = (*section.trail, claim.lead)
                 text = cloze(claim, options.hidden_words, Breadcrumb(note.title, trail))

@@ -24,8 +24,18 @@ _POINTER_CHARS = 17  # none is longer ("further reading:"): a longer title is no
 _SPONSOR = re.compile(r"\bsponsor(?:s|ed|ship)?\b", re.I)
 
 
+# the show's own business, not what it teaches: its list of chapters, its socials, its merch
+_LOGISTICS = re.compile(r"^(show notes|chapters|timestamps|socials?|social media|follow (us|me)\b.*|tweet us\b.*|"
+                        r"hit us up\b.*|connect with (us|me)\b.*|support the (show|channel)\b.*|merch)\s*:?$", re.I)
+
+
 def is_pointer(title: str) -> bool:
     return len(title) <= _POINTER_CHARS and _POINTERS.match(title) is not None
+
+
+def is_logistics(title: str) -> bool:
+    """A section of the show's own business (its chapters, its socials): no card of its own."""
+    return title[:1] in "CFHMSTcfhmst" and _LOGISTICS.match(title) is not None
 
 
 def is_sponsored(section: Section) -> bool:

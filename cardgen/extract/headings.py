@@ -16,6 +16,7 @@ from cardgen.extract.common import (
     card_moments,
     context,
     heading_of,
+    is_logistics,
     is_pointer,
     is_sponsored,
     ranked,
@@ -69,7 +70,8 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
     anchors = ranked(["/".join(map(slug, s.trail)) for s in sections])
     cards = []
     for section, anchor in zip(sections, anchors, strict=True):
-        if is_sponsored(section) or is_pointer(heading_of(section)):  # an advert; links or files to follow
+        heading = heading_of(section)
+        if is_sponsored(section) or is_pointer(heading) or is_logistics(heading):  # an advert; links to follow
             continue
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
                               options.answer_words)
@@ -78,6 +80,6 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
         cards.append(Card(
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
             front=question(note, section), back=answer.html, context=context(note, section.trail),
-            heading=heading_of(section), line=section.line,
+            heading=heading, line=section.line,
             moments=_moments(note, section)))
     return cards
