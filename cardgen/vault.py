@@ -32,13 +32,9 @@ MAX_NOTE_BYTES = 10 * 1024 * 1024  # a note is a page of study notes; bigger is 
 
 
 def read_note_bytes(path: Path, rel: str) -> bytes:
-    def too_big(size: int) -> NoteError:
-        return NoteError(rel, 1, f"the note is {size / 1024 / 1024:.1f} MB; notes over "
-                                 f"{MAX_NOTE_BYTES // 1024 // 1024} MB are not read: split it into several notes")
-
     try:
         # opened without blocking and checked before reading: a named pipe would hang the build (holding its
-        # lock) until something wrote to it, and a link to /dev/zero would fill the memory
+        # lock) until something wrote to it, and a link to /dev/zero would fill the memory; a regular file ends
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as f:
             info = os.fstat(fd)
@@ -46,13 +42,13 @@ def read_note_bytes(path: Path, rel: str) -> bytes:
                 raise NoteError(rel, 1, "this is no file of text (a named pipe, a device, a socket); remove it or "
                                         "rename it without .md")
             if info.st_size > MAX_NOTE_BYTES:
-                raise too_big(info.st_size)
-            data = f.read(MAX_NOTE_BYTES + 1)
+                raise NoteError(rel, 1, f"the note is {info.st_size / 1024 / 1024:.1f} MB; notes over "
+                                        f"{MAX_NOTE_BYTES // 1024 // 1024} MB are not read: split it into several "
+                                        "notes")
+            data = f.read()  # (a regular file: it ends; asked for at most 10 MB, it would reserve 10 MB each time)
     except OSError as e:
         raise NoteError(rel, 1, f"cannot read the file ({e.strerror or e}); check that it exists and "
                                 "that you may read it") from None
-    if len(data) > MAX_NOTE_BYTES:  # (it grew since it was looked at)
-        raise too_big(len(data))
     if b"\x00" in data[:8192]:
         raise NoteError(rel, 1, "this is a binary file, not a Markdown note; rename or remove it")
     return data

@@ -86,32 +86,33 @@ def _cut(text: Text, words: int) -> Text:
 
 def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
     """The first units of a section or callout, up to about ``words`` words."""
-    units = [(n, kind, unit) for n, b in enumerate(blocks) for kind, unit in b.units]
     chosen: list[tuple[str, Text]] = []
-    total = i = 0
-    while i < len(units) and (not chosen or total + len(units[i][2].plain.split()) <= words):
-        total += _take(chosen, *units[i][1:])
-        i += 1
-    start = i  # the first unit of the block the answer stops in
-    while 0 < start < len(units) and units[start - 1][0] == units[i][0]:
-        start -= 1
-    if 0 < start < len(units) and _leads_in(chosen[start - 1][1]):
-        # not an answer ending on "The resulting formula is:" (or on part of its list): what it
-        # announces (the next block: a formula, a list, a table) is shown whole, up to LEAD_IN_WORDS
-        # more; else the lead-in goes, unless it is all the answer has: then as much as fits
-        announced = [u[1:] for u in units[start:] if u[0] == units[start][0]]
-        del chosen[start:]
-        total = sum(_shown(*u) for u in chosen)
-        fits = total + sum(_shown(*u) for u in announced) <= words + LEAD_IN_WORDS
-        if not fits and start > 1:
-            chosen.pop()
-        else:
-            for unit in announced:
-                if total + _shown(*unit) > words + LEAD_IN_WORDS:
-                    break
-                _take(chosen, *unit)
-                total += _shown(*chosen[-1])
+    total = 0
+    for block in blocks:  # (read only as far as the answer goes: most sections are longer)
+        for taken, (kind, unit) in enumerate(block.units):
+            if chosen and total + len(unit.plain.split()) > words:
+                return _join(_announced(chosen, len(chosen) - taken, block, words))
+            total += _take(chosen, kind, unit)
     return _join(chosen)
+
+
+def _announced(chosen: list[tuple[str, Text]], start: int, block: Block, words: int) -> list[tuple[str, Text]]:
+    """``chosen``, its answer stopped in ``block`` (of which it holds the units from ``start`` on): not an
+    answer ending on "The resulting formula is:" (or on part of its list). What a lead-in announces (the
+    block after it: a formula, a list, a table) is shown whole, up to LEAD_IN_WORDS more; else the lead-in
+    goes, unless it is all the answer has: then as much as fits."""
+    if not start or not _leads_in(chosen[start - 1][1]):
+        return chosen
+    del chosen[start:]
+    total = sum(_shown(*u) for u in chosen)
+    if total + sum(_shown(*u) for u in block.units) > words + LEAD_IN_WORDS and start > 1:
+        return chosen[:-1]
+    for unit in block.units:
+        if total + _shown(*unit) > words + LEAD_IN_WORDS:
+            break
+        _take(chosen, *unit)
+        total += _shown(*chosen[-1])
+    return chosen
 
 
 def _leads_in(unit: Text) -> bool:
