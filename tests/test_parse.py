@@ -689,6 +689,8 @@ def test_claim_is_the_sentence_the_stamp_follows() -> None:
     "Compare the old model vs. The new model on the same data.",
     "The chip runs at 3.5 GHz in its turbo mode here.",
     "The result was published by J. Schmidhuber long before then.",
+    "Doug McIlroy and J.F. Ossanna kept working on the ideas of the project.",  # initials: it was split after "J.F."
+    "Prices in U.S. markets rose for the third quarter in a row.",
 ])
 def test_abbreviations_do_not_split(sentence: str) -> None:
     s = section(sentence[:-1] + " [00:00:10]. The next sentence stands on its own here.")

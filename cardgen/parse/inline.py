@@ -30,6 +30,7 @@ _OPENER = r"(?:[\"“‘(\[]?(?:[^\W_a-z]|[a-z]+[A-Z])|[^\w\s\-–—,;:.!?)\]}\
 _BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})")
 _STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
 _OPENS = re.compile(_OPENER)
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "J.F. Ossanna", "U.S. markets": no sentence ends there
 _ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "fig", "approx", "cf", "al"}
 _BLOCK_TAG = re.compile(r"</?(?:p|div|details|summary|section|article|aside|blockquote|ul|ol|li|dl|dt|dd|h[1-6]|"
                         r"table|thead|tbody|tr|td|th|hr|pre|figure|figcaption)\b", re.I)
@@ -295,7 +296,7 @@ def _split_text(raw: str) -> list[str]:
     for m in _BOUNDARY.finditer(raw):
         word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
         stem = word.rstrip(".!?").lower()
-        if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
+        if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()) or _INITIALS.fullmatch(stem):
             continue
         pieces.append(raw[start:m.end(1)])
         start = m.end()
