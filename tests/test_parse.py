@@ -682,6 +682,20 @@ def test_claim_is_the_sentence_the_stamp_follows() -> None:
     assert len(units(s)) == 3
 
 
+@pytest.mark.parametrize(("md", "plain"), [
+    (f"Although it downloaded the same file twice {A('00:11:03')}, it ultimately gave the right answer.",
+     "Although it downloaded the same file twice, it ultimately gave the right answer."),  # was "twice it ultimately"
+    ("Heat rises through the chimney here [00:01:00]; cold air sinks in its place.",
+     "Heat rises through the chimney here; cold air sinks in its place."),
+    ("The model claims one thing [00:01:00], [00:01:05] and another thing later on.",
+     "The model claims one thing and another thing later on."),  # commas between stamps are the stamps'
+    ("The model claims one thing, [00:01:00] and another thing later on.",
+     "The model claims one thing, and another thing later on."),
+])
+def test_the_comma_after_a_stamp_is_the_sentences(md: str, plain: str) -> None:
+    assert [c.text.plain for c in section(md).claims] == [plain]
+
+
 @pytest.mark.parametrize("sentence", [
     "Use a compiled language, e.g. Rust or Go, for the hot loop.",
     "The loss is convex, i.e. Every local minimum is also global.",

@@ -276,7 +276,11 @@ def clean(s: str) -> str:
             out = out.rstrip()
             if out.endswith("(") and rest.startswith(")"):  # "(<stamp>)"
                 out, rest = out[:-1].rstrip(), rest[1:]
-            out += rest if not rest or rest[0] in ".,;:!?)" or not out else " " + rest
+            # after the last stamp of a run, a comma or semicolon is the sentence's: "… multiple times
+            # [11:03], it ultimately …" (not "times it ultimately")
+            between = piece[:len(piece) - len(rest)]
+            sep = "" if not out or out[-1] in ",;" else next((c for c in between if c in ",;"), "")
+            out += rest if not rest or rest[0] in ".,;:!?)" or not out else f"{sep} {rest}"
         s = out
     if "  " in s or "\t" in s:
         s = _SPACES.sub(" ", s)
