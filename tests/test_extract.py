@@ -262,6 +262,14 @@ def test_a_heading_with_math_asks_with_the_math_typeset():
     assert card.front == "In “T”: what are the key points about <b>Using \\(\\alpha\\) as step size</b>?"
 
 
+def test_an_answer_shows_no_label_without_its_points():
+    """A list of labels whose points are sub-items: before, "• Unreal Engine: • Unity:", the points left out."""
+    body = ("- **Unreal Engine**:\n  - Less lightweight but more powerful\n  - Realistic avatars\n"
+            "- **Unity**:\n  - More lightweight\n")
+    back = back_of(body)
+    assert back.split() == "Unreal Engine : Less lightweight but more powerful Realistic avatars Unity : More lightweight".split()
+
+
 def test_a_sub_items_claim_shows_its_item_in_the_breadcrumb():
     note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## Stages\n\n1. Pretraining [04:00]\n"
             "   - uses next-token prediction over a huge unlabeled corpus [04:10]\n")

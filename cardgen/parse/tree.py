@@ -209,8 +209,12 @@ class Walker:
             line = inner[0].line if line is None else line
             lead = inner[0]
             if lead.kind == "paragraph":
-                units.append(("item", Text(" ".join(t.html for _, t in lead.units),
-                                           " ".join(t.plain for _, t in lead.units))))
+                html, plain = " ".join(t.html for _, t in lead.units), " ".join(t.plain for _, t in lead.units)
+                subs = [t for b in inner[1:] if b.kind == "list" for _, t in b.units]
+                if subs and plain.endswith(":"):  # a label ("**Unity**:") whose points are its sub-items
+                    html += "<ul>" + "".join(f"<li>{t.html}</li>" for t in subs) + "</ul>"
+                    plain += " " + " ".join(t.plain for t in subs)
+                units.append(("item", Text(html, plain)))
             else:
                 units.extend(lead.units)
         return Block("list", tuple(units), line) if line is not None else None
