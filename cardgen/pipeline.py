@@ -197,15 +197,20 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+def check_notes_dir(notes_dir: Path) -> None:
+    """CardgenError unless ``notes_dir`` is a folder."""
+    if not notes_dir.is_dir():
+        raise CardgenError(f"notes folder {notes_dir} is a file, not a folder" if notes_dir.exists()
+                           else f"notes folder {notes_dir} does not exist")
+
+
 def build_deck(opts: BuildOptions, progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Build (or, with ``dry_run``, preview) the vault's ``.apkg`` in ``opts.out_dir``."""
     extractors = tuple(check_names(opts.extractors))
     problem = check_template(opts.deck_template)
     if problem:
         raise ConfigError(f"deck template {opts.deck_template!r}: {problem}")
-    if not opts.notes_dir.is_dir():
-        raise CardgenError(f"notes folder {opts.notes_dir} is a file, not a folder" if opts.notes_dir.exists()
-                           else f"notes folder {opts.notes_dir} does not exist")
+    check_notes_dir(opts.notes_dir)
     root = opts.deck or opts.notes_dir.resolve().name or "cardgen"
     stem = _file_stem(root)
     out = opts.out_dir / f"{stem}.apkg"

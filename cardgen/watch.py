@@ -9,7 +9,7 @@ from pathlib import Path
 import watchfiles
 
 from cardgen.errors import CardgenError
-from cardgen.pipeline import BuildOptions, BuildReport, build_deck
+from cardgen.pipeline import BuildOptions, BuildReport, build_deck, check_notes_dir
 
 DEBOUNCE_MS = 700  # editors save in bursts (temp file, rename, metadata): wait for the burst to end
 
@@ -34,9 +34,7 @@ def watch(opts: BuildOptions, report: Callable[[BuildReport | CardgenError], Non
 
     A notes folder deleted and made again (a backup restored, a repository cloned anew, a sync) is
     watched again once it is back: the system's watch went with the folder it was on."""
-    if not opts.notes_dir.is_dir():
-        raise CardgenError(f"notes folder {opts.notes_dir} does not exist" if not opts.notes_dir.exists()
-                           else f"notes folder {opts.notes_dir} is a file, not a folder")
+    check_notes_dir(opts.notes_dir)
     stop = stop or threading.Event()
     while not stop.is_set():
         folder = _identity(opts.notes_dir)

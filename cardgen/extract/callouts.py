@@ -36,10 +36,11 @@ _GENERIC = re.compile(
     r"check yourself|try it)(?:\s*\d+)?\s*[:.!]?$", re.I)
 _ADVICE = {"tip", "warning", "pitfall", "result", "task"}  # their titles are advice, not terms to define
 _EXAMPLE = re.compile(r"^(example|exercise|problem|case|challenge)\s*\d*\s*[:.–-]\s*(.+)$", re.I)
-_WH = re.compile(r"(?:what|why|how|when|where|who|which)\s", re.I)
+_WH_WORD = "(?:what|why|how|when|where|who|which)"
+_WH = re.compile(rf"{_WH_WORD}\s", re.I)
 # (a bare "Is …" asks when a lower-case word follows: not "Will Smith", "Do Not Disturb")
-_ASKS = re.compile(r"(?i:(?:what|why|how|when|where|who|which)\s+(?:is|are|was|were|does|do|did|can|could|should|"
-                   r"would|will|has|have)\s)|(?i:is|are|does|do|did|can|could|should|would|will|has|have)\s+[a-z]")
+_ASKS = re.compile(rf"(?i:{_WH_WORD}\s+(?:is|are|was|were|does|do|did|can|could|should|would|will|has|have)\s)"
+                   r"|(?i:is|are|does|do|did|can|could|should|would|will|has|have)\s+[a-z]")
 _NOUN = {"note": "note", "info": "key point", "tip": "tip", "hint": "tip", "warning": "warning",
          "caution": "warning", "attention": "warning", "danger": "pitfall", "error": "pitfall",
          "bug": "pitfall", "failure": "pitfall", "important": "key point", "example": "example",

@@ -342,7 +342,7 @@ def _quote(claim: Sentence, words: int = 12) -> str:
 
 # what a video says of itself, not of its subject: "Brought to you by Sentry.io", "In the next video, …"
 # (said at a sentence's start, so matched there: a search through every claim cost a fifth of extraction)
-_LOGISTICS = re.compile(
+_OF_ITSELF = re.compile(
     r"(?:brought to you by|thanks? (?:you )?for watching|(?:like|subscribe) (?:and|&) (?:like|subscribe)|"
     r"hit (?:the|that) (?:like|subscribe|bell)|(?:the )?link (?:is )?in the description|"
     r"in (?:the |a |an )?(?:next|future|upcoming|subsequent|later|following) (?:videos?|episodes?|lessons?)|"
@@ -368,7 +368,7 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
         section_crumb, heading = context(note, section.trail), heading_of(section)
         for claim in section.claims:
             anchor = next_anchor()
-            if _LOGISTICS.match(claim.text.plain) or "ponsored by" in claim.text.plain:
+            if _OF_ITSELF.match(claim.text.plain) or "ponsored by" in claim.text.plain:
                 continue  # (its anchor taken all the same: the others' stay)
             if claim.lead:  # a list's sub-item: its item shows too
                 trail = (*section.trail, claim.lead)

@@ -25,7 +25,7 @@ _SPONSOR = re.compile(r"\bsponsor(?:s|ed|ship)?\b", re.I)
 
 
 # the show's own business, not what it teaches: its list of chapters, its socials, its merch
-_LOGISTICS = re.compile(r"^(show notes|chapters|timestamps|socials?|social media|follow (us|me)\b.*|tweet us\b.*|"
+_SHOW_BUSINESS = re.compile(r"^(show notes|chapters|timestamps|socials?|social media|follow (us|me)\b.*|tweet us\b.*|"
                         r"hit us up\b.*|connect with (us|me)\b.*|support the (show|channel)\b.*|merch)\s*:?$", re.I)
 
 
@@ -35,7 +35,7 @@ def is_pointer(title: str) -> bool:
 
 def is_logistics(title: str) -> bool:
     """A section of the show's own business (its chapters, its socials): no card of its own."""
-    return title[:1] in "CFHMSTcfhmst" and _LOGISTICS.match(title) is not None
+    return title[:1] in "CFHMSTcfhmst" and _SHOW_BUSINESS.match(title) is not None
 
 
 def is_sponsored(section: Section) -> bool:
@@ -127,7 +127,8 @@ def _size(kind: str, unit: Text) -> int:
 
 def _shown(kind: str, unit: Text) -> int:
     """The words a reader counts in ``unit`` as shown (a table row's "Feature: Chains" is three)."""
-    return len(text_of(unit.html).split()) if kind == "whole" else min(len(text_of(unit.html).split()), UNIT_WORDS)
+    n = len(text_of(unit.html).split())
+    return n if kind == "whole" else min(n, UNIT_WORDS)
 
 
 def _take(chosen: list[tuple[str, Text]], kind: str, unit: Text) -> int:

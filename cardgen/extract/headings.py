@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 _LINK = re.compile(r"<a\s[^>]*>.*?</a>", re.S)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
-_TIME = re.compile(r"\d{1,2}(?::\d\d){1,2}")
 
 
 def _mostly_links(html: str) -> bool:
@@ -48,7 +47,7 @@ def question(note: Note, section: Section) -> str:
     title = escape_recurring(note.title)
     if heading.endswith("?"):
         return f"In “{title}”: {escape(heading)}"
-    if _TIME.fullmatch(heading):  # a chapter with a time for a heading ("## [12:00]")
+    if section.moments and heading == section.moments[0].label:  # a chapter with a time for a heading ("## [12:00]")
         return f"In “{title}”: what is said at <b>{heading}</b>?"
     if heading.lower() == note.title.lower():
         return f"What are the key points of “{title}”?"
