@@ -660,6 +660,20 @@ def test_slip_note_reads_three_part_stamps_as_mm_ss(style: str) -> None:
 
 
 @pytest.mark.parametrize(("stamps", "expected"), [
+    # a 20-minute talk: its first stamp has a third field, the others end in :00 (the slip)
+    (("02:01:43", "07:51:00", "02:47:00", "09:18:00", "21:49:00"), (121, 471, 167, 558, 1309)),
+    # an hour field of 24 or more tells the slip; [21:57:07] is then 21:57, not 21 hours
+    (("01:39:07", "21:57:07", "38:57:00"), (99, 1317, 2337)),
+])
+def test_slip_note_reads_every_three_part_stamp_as_mm_ss(stamps: tuple[str, ...], expected: tuple[int, ...]) -> None:
+    md = " ".join(f"The claim number {i} of this slipped note is here {A(t)}." for i, t in enumerate(stamps))
+    note, diagnostics = parse(HEAD + md)
+    assert [seconds(c.moments) for c in note.sections[0].claims] == [(e,) for e in expected]
+    (d,) = _slip_diagnostics(diagnostics)
+    assert f"{len(stamps)} stamps such as [{stamps[0]}]" in d.message
+
+
+@pytest.mark.parametrize(("stamps", "expected"), [
     (("01:07:00", "01:08:00", "01:09:05"), (4020, 4080, 4145)),  # one real second field
     (("01:07:00", "01:08:00", "00:47:47"), (4020, 4080, 2867)),
     (("01:07:00", "01:08:00"), (4020, 4080)),  # only two three-part stamps

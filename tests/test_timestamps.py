@@ -78,7 +78,7 @@ def test_find_parts(text: str, found: list[tuple[int, ...]]) -> None:
     ((47, 47), False, 2867),
     ((0, 47, 47), False, 2867),
     ((1, 2, 3), False, 3723),
-    ((1, 2, 7), True, 3727),  # slip only rereads stamps that end in :00
+    ((1, 2, 7), True, 62),  # in a slip note, a stamp with another third field is minutes too
     ((1, 7, 0), False, 4020),  # a normal note: hours
     ((1, 7, 0), True, 67),  # a slip note: 1m07s
     ((53, 18, 0), False, 53 * 60 + 18),  # first field >= 24 is never hours
@@ -96,6 +96,8 @@ def test_to_seconds(parts: tuple[int, ...], slip: bool, seconds: int) -> None:
     ([(0, 1, 0), (53, 18, 0)], True),
     ([(1, 7, 0), (1, 8, 0)], False),  # only two: too few to call it a slip
     ([(1, 7, 0), (1, 8, 0), (1, 9, 5)], False),  # one real second field: read as written
+    ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (1, 9, 5)], True),  # one in four: another writer, or the tool's own
+    ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (1, 9, 5), (1, 9, 7)], False),  # two in five: as written
     ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (5, 30)], True),  # two-part stamps do not count
     ([(5, 30), (6, 0), (7, 0)], False),  # no three-part stamps at all
     ([(0, 2, 3), (0, 47, 47), (1, 2, 7)], False),  # an ordinary hh:mm:ss note
@@ -112,7 +114,8 @@ def test_note_has_slip(stamps: list[tuple[int, ...]], expected: bool) -> None:
     ((53, 18, 0), False, True),
     ((1, 7, 0), True, True),
     ((1, 7, 0), False, False),
-    ((1, 7, 5), True, False),
+    ((1, 7, 5), True, True),
+    ((1, 7, 5), False, False),
     ((5, 30), True, False),
 ])
 def test_is_slip_reading(parts: tuple[int, ...], slip: bool, expected: bool) -> None:
