@@ -86,3 +86,19 @@ def prose_words(html_text: str) -> int:
     if "<" not in html_text and "\\" not in html_text:  # no tag, math or code: most sentences
         return len(html_text.split())
     return len(_TAG.sub(" ", MATH_OR_CODE.sub(" ", html_text)).split())
+
+
+_BOLD_LABEL = re.compile(r"<(b|strong)>(.+?)</\1>")
+
+
+def label_of(plain: str, html_text: str, words: int) -> str:
+    """What a list item is about, in a few words: its label ("Edges (E): This includes …",
+    "**Green hits** If one …"), else its first ``words`` words."""
+    label, colon, _ = plain.partition(": ")
+    if colon and len(label.split()) <= words:
+        return label
+    bold = _BOLD_LABEL.match(html_text)
+    if bold:
+        return text_of(bold.group(2)).strip().rstrip(":").rstrip()
+    kept = plain.rstrip(" :;,.").split()
+    return " ".join(kept[:words]) + (" …" if len(kept) > words else "")

@@ -92,6 +92,33 @@ def test_a_lead_in_whose_list_does_not_fit_leaves_the_answer() -> None:
     assert "Substituting" in back and "Rule" not in back
 
 
+@pytest.mark.parametrize("style", ["**Units:** ", "Units: "])
+def test_a_lead_in_alone_names_the_points_it_announces(style: str) -> None:
+    """Before, an answer ended on "… two main reasons:" when not one of its long items fitted."""
+    long = "a long explanation that goes on and on about the measurement, its units and its scale " * 5
+    back = back_of("The standard deviation is particularly useful for two main reasons:\n\n"
+                   f"1. {style}{long}\n2. {style.replace('Units', 'Data Distribution')}{long}")
+    assert back.split() == ("The standard deviation is particularly useful for two main reasons: "
+                            "Units Data Distribution").split()
+
+
+def test_a_lead_in_alone_keeps_labels_that_tell_its_points_apart() -> None:
+    long = "a long explanation of what happens to duplicate letters in this case, " * 6
+    back = back_of(f"Wordle colours letters by these rules:\n\n- Guess: speed. {long}\n- Guess: abide. {long}")
+    assert back.split() == "Wordle colours letters by these rules:".split()
+
+
+def test_a_lead_in_before_subsections_names_them() -> None:
+    """Before, "The following steps …:" was the whole answer: its steps are the subsections."""
+    cards = cards_of("t.md", "---\ntitle: T\n---\n\n## Bulk generation\n\nThe following steps outline how to "
+                     "generate the documents in bulk:\n\n### 1. Log in\n\nOpen the site and log in [01:00].\n\n"
+                     "### 2. Map the fields\n\nMatch each column to its placeholder [02:00].\n\n#### A detail\n\n"
+                     "Not a step of its own.\n\n## Other\n\nSomething else entirely.\n")
+    [back] = [c.back for c in cards if c.extractor == "headings" and c.heading == "Bulk generation"]
+    assert back == ("<p>The following steps outline how to generate the documents in bulk:</p>"
+                    "<ul><li>1. Log in</li><li>2. Map the fields</li></ul>")
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

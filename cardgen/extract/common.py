@@ -6,13 +6,14 @@ import functools
 import re
 from collections.abc import Iterable
 
-from cardgen.markup import escape, escape_recurring, text_of
+from cardgen.markup import escape, escape_recurring, label_of, text_of
 from cardgen.model import Block, Note, Section, Text
 from cardgen.settings import ANSWER_WORDS
 from cardgen.timestamps import Moment
 
 UNIT_WORDS = 60  # cut a single unit longer than this
 LEAD_IN_WORDS = 25  # an answer may grow by this much to show what its last sentence announces
+NAMED_ITEM_WORDS = 6  # an announced list too long to show whole is shown as its items' first words, at least these
 
 
 _NON_WORD = re.compile(r"[^\w]+")
@@ -105,14 +106,46 @@ def _announced(chosen: list[tuple[str, Text]], start: int, block: Block, words: 
         return chosen
     del chosen[start:]
     total = sum(_shown(*u) for u in chosen)
-    if total + sum(_shown(*u) for u in block.units) > words + LEAD_IN_WORDS and start > 1:
-        return chosen[:-1]
+    room = words + LEAD_IN_WORDS - total
+    if sum(_shown(*u) for u in block.units) > room:
+        if start > 1:
+            return chosen[:-1]
+        if _shown(*block.units[0]) > room and all(kind == "item" for kind, _ in block.units):
+            return chosen + _named(block.units, room)  # not one item fits: the points, named
     for unit in block.units:
         if total + _shown(*unit) > words + LEAD_IN_WORDS:
             break
         _take(chosen, *unit)
         total += _shown(*chosen[-1])
     return chosen
+
+
+def with_points(answer: Text, points: list[Text], words: int = ANSWER_WORDS) -> Text:
+    """``answer``, and when it ends on a lead-in that nothing in its section follows ("The following steps
+    outline how to …:", then subsections), the ``points`` it announces (the subsections' headings), named."""
+    if not points or not _leads_in(answer):
+        return answer
+    named = _named(tuple(("item", p) for p in points), words + LEAD_IN_WORDS - len(text_of(answer.html).split()))
+    if not named:
+        return answer
+    return Text(answer.html + "<ul>" + "".join(f"<li>{u.html}</li>" for _, u in named) + "</ul>",
+                " ".join([answer.plain, *(u.plain for _, u in named)]))
+
+
+def _named(items: tuple[tuple[str, Text], ...], room: int) -> list[tuple[str, Text]]:
+    """A list's items as their labels or first words, as many as ``room`` words hold: "Units", "Data
+    Distribution" for two long items that open with them."""
+    share = max(NAMED_ITEM_WORDS, room // len(items))
+    labels = [label_of(item.plain, item.html, share) for _, item in items]
+    if len(set(labels)) < len(labels):  # "Guess", "Guess": labels that do not tell the points apart
+        return []
+    named: list[tuple[str, Text]] = []
+    for label in labels:
+        room -= len(label.split())
+        if room < 0:
+            break
+        named.append(("item", Text(escape(label), label)))
+    return named
 
 
 def _leads_in(unit: Text) -> bool:

@@ -22,6 +22,7 @@ from cardgen.extract.common import (
     ranked,
     slug,
     study_answer,
+    with_points,
 )
 from cardgen.markup import escape, escape_recurring, text_of
 from cardgen.model import Card, Diagnostic, Moment, Note, Section
@@ -64,16 +65,31 @@ def _moments(note: Note, section: Section) -> tuple[Moment, ...]:
     return tuple(dict.fromkeys(moments + section.loose)) if section.loose else moments
 
 
+def _subsections(sections: list[Section], i: int) -> list[Section]:
+    """The subsections one level down of ``sections[i]``, in order."""
+    trail = sections[i].trail
+    found = []
+    for later in sections[i + 1:]:
+        if later.trail[:len(trail)] != trail or len(later.trail) <= len(trail):
+            break
+        if len(later.trail) == len(trail) + 1:
+            found.append(later)
+    return found
+
+
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     sections = [s for s in note.sections if s.heading is not None]
     anchors = ranked(["/".join(map(slug, s.trail)) for s in sections])
     cards = []
-    for section, anchor in zip(sections, anchors, strict=True):
+    for i, (section, anchor) in enumerate(zip(sections, anchors, strict=True)):
         heading = heading_of(section)
         if is_sponsored(section) or is_pointer(heading) or is_logistics(heading):  # an advert; links to follow
             continue
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
                               options.answer_words)
+        if section.blocks and answer.plain.rstrip().endswith(":"):  # "The following steps …:", then the steps
+            answer = with_points(answer, [s.heading for s in _subsections(sections, i) if s.heading is not None],
+                                 options.answer_words)
         if not answer.plain or _mostly_links(answer.html):
             continue  # a heading that only groups subsections, or a list of links to follow
         cards.append(Card(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cardgen.markup import escape, prose_words, sanitize, text_of
+from cardgen.markup import escape, label_of, prose_words, sanitize, text_of
 from cardgen.model import Block, Callout, Section, Sentence, Text
 from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences, unique
 from cardgen.timestamps import Moment
@@ -62,21 +62,10 @@ class _Open:
 _LEAD_WORDS = 10  # a longer item, shown over its sub-items' claims, is cut
 
 
-_BOLD_LABEL = re.compile(r"<(b|strong)>(.+?)</\1>")
-
-
 def _lead(block: Block) -> str:
-    """What a list item says, as a part of the breadcrumb over its sub-items' claims: its label
-    ("Edges (E): This includes …", "**Green hits** If one …"), else its first words."""
+    """What a list item says, as a part of the breadcrumb over its sub-items' claims."""
     plain = " ".join(t.plain for _, t in block.units)
-    label, colon, _ = plain.partition(": ")
-    if colon and len(label.split()) <= _LEAD_WORDS:
-        return label
-    bold = _BOLD_LABEL.match(block.units[0][1].html) if block.units else None
-    if bold:
-        return text_of(bold.group(2)).strip().rstrip(":").rstrip()
-    words = plain.rstrip(" :;,.").split()
-    return " ".join(words[:_LEAD_WORDS]) + (" …" if len(words) > _LEAD_WORDS else "")
+    return label_of(plain, block.units[0][1].html if block.units else "", _LEAD_WORDS)
 
 
 class Walker:
