@@ -119,6 +119,24 @@ def test_a_lead_in_before_subsections_names_them() -> None:
                     "<ul><li>1. Log in</li><li>2. Map the fields</li></ul>")
 
 
+def test_a_heading_the_note_repeats_is_asked_with_its_parent() -> None:
+    """Before, "what are the key points about Implementation?" was asked twice, with two answers."""
+    cards = cards_of("t.md", "---\ntitle: Stubs and spies\n---\n\n# Stubs and spies\n\n## Service Stubs\n\n"
+                     "A stub returns fixed data.\n\n### Implementation\n\nThe stub is a class with the same methods.\n\n"
+                     "## Service Spies\n\nA spy records its calls.\n\n### Implementation\n\nThe spy wraps a real method.\n\n"
+                     "## Summary\n\nUse both.\n\n## Summary\n\nReally, use both.\n")
+    fronts = [c.front for c in cards if c.extractor == "headings"]
+    assert fronts == [
+        "In “Stubs and spies”: what are the key points about <b>Service Stubs</b>?",
+        "In “Stubs and spies” › Service Stubs: what are the key points about <b>Implementation</b>?",
+        "In “Stubs and spies”: what are the key points about <b>Service Spies</b>?",
+        "In “Stubs and spies” › Service Spies: what are the key points about <b>Implementation</b>?",
+        # under the note's own "# Title" line: the question shows the title already
+        "In “Stubs and spies”: what are the key points about <b>Summary</b>?",
+        "In “Stubs and spies”: what are the key points about <b>Summary</b>?",
+    ]
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

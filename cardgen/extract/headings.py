@@ -10,6 +10,7 @@ first sentences of the section (about 40 words) as the answer, linked to 0:50.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from cardgen.extract.common import (
@@ -42,21 +43,30 @@ def _mostly_links(html: str) -> bool:
     return words > 0 and outside < words * 0.3
 
 
-def question(note: Note, section: Section) -> str:
+def question(note: Note, section: Section, parent: str = "") -> str:
+    """The card's question; ``parent``, the heading above, when the note has another section of this
+    heading ("Implementation" under "Service Stubs" and under "Service Spies"): "In “T” › Service Stubs: …"."""
     assert section.heading is not None
     heading = _NUMBERING.sub("", section.heading.plain).rstrip(":").strip()
     title = escape_recurring(note.title)
+    where = f"In “{title}” › {escape_recurring(parent)}" if parent else f"In “{title}”"
     if heading.endswith("?"):
-        return f"In “{title}”: {escape(heading)}"
+        return f"{where}: {escape(heading)}"
     if section.moments and heading == section.moments[0].label:  # a chapter with a time for a heading ("## [12:00]")
-        return f"In “{title}”: what is said at <b>{heading}</b>?"
+        return f"{where}: what is said at <b>{heading}</b>?"
     if heading.lower() == note.title.lower():
         return f"What are the key points of “{title}”?"
     if "\\(" in section.heading.html:  # math: its HTML, where MathJax finds it (the plain text has no \( \))
         shown = _NUMBERING.sub("", section.heading.html).rstrip(":").strip()
-        return f"In “{title}”: what are the key points about <b>{shown}</b>?"
+        return f"{where}: what are the key points about <b>{shown}</b>?"
     # escaped as its breadcrumb escapes it (most headings have nothing stripped): once for both
-    return f"In “{title}”: what are the key points about <b>{escape_recurring(heading)}</b>?"
+    return f"{where}: what are the key points about <b>{escape_recurring(heading)}</b>?"
+
+
+def _parent(note: Note, section: Section) -> str:
+    """The heading above ``section``, unless that is the note's "# Title" line (the question shows the title)."""
+    parent = section.trail[-2] if len(section.trail) > 1 else ""
+    return "" if parent.casefold() == note.title.casefold() else parent
 
 
 def _moments(note: Note, section: Section) -> tuple[Moment, ...]:
@@ -80,6 +90,7 @@ def _subsections(sections: list[Section], i: int) -> list[Section]:
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     sections = [s for s in note.sections if s.heading is not None]
     anchors = ranked(["/".join(map(slug, s.trail)) for s in sections])
+    headings = Counter([s.trail[-1].casefold() for s in sections])
     cards = []
     for i, (section, anchor) in enumerate(zip(sections, anchors, strict=True)):
         heading = heading_of(section)
@@ -94,7 +105,8 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
             continue  # a heading that only groups subsections, or a list of links to follow
         cards.append(Card(
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
-            front=question(note, section), back=answer.html, context=context(note, section.trail),
+            front=question(note, section, _parent(note, section) if headings[heading.casefold()] > 1 else ""),
+            back=answer.html, context=context(note, section.trail),
             heading=heading, line=section.line,
             moments=_moments(note, section)))
     return cards
