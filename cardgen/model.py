@@ -36,6 +36,7 @@ class Sentence:
     terms: tuple[str, ...]  # wikilink aliases and bold phrases: the best words to hide
     line: int
     lead: str = ""  # the list item it is a sub-item of ("Pretraining" over "- uses next-token prediction")
+    before: Text | None = None  # the sentence it refers back to ("It is calculated as …"), in its paragraph
 
 
 @dataclass(slots=True)

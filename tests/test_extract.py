@@ -137,6 +137,23 @@ def test_a_heading_the_note_repeats_is_asked_with_its_parent() -> None:
     ]
 
 
+def test_a_claim_that_refers_back_shows_what_it_refers_to() -> None:
+    """Before, "It is calculated as the {{c1::square root}} …" left the learner to guess what "it" is."""
+    cards = cards_of("t.md", "---\ntitle: Spread\n---\n\n## Measures\n\n"
+                     "For a population, the standard deviation is denoted by sigma. "
+                     "It is calculated as the square root of the population variance [05:30].\n\n"
+                     "The variance of a sample divides the squared differences by n - 1. "
+                     "This makes the variance of a sample larger than its population's [06:00].\n\n"
+                     "Kurtosis measures the tails of a distribution. Its value is three for a normal one [06:30].\n")
+    claims = [c for c in cards if c.extractor == "claims"]
+    assert claims[0].front == "It is calculated as the square root of the population {{c1::variance}}."
+    assert claims[0].context == ('Spread › Measures<div class="cg-before">For a population, the standard deviation is '
+                                 'denoted by sigma.</div>')  # above the claim, with the breadcrumb: not the claim's text
+    assert claims[1].front == "This makes the {{c1::variance}} of a sample larger than its population&#x27;s."
+    assert claims[1].context == "Spread › Measures"  # the sentence before would show "variance"
+    assert claims[2].context.endswith('<div class="cg-before">Kurtosis measures the tails of a distribution.</div>')
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

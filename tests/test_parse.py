@@ -688,6 +688,15 @@ def test_normal_note_reads_hours(stamps: tuple[str, ...], expected: tuple[int, .
 # ==============================================================================================
 # Sentences and line numbers
 # ==============================================================================================
+def test_a_claim_that_refers_back_keeps_the_sentence_before_it() -> None:
+    s = section("For a population, the standard deviation is denoted by sigma. "
+                "It is calculated as the square root of the population variance [05:30]. "
+                "The variance is the mean of the squared differences from the mean [05:40].\n\n"
+                "This opens a paragraph, so nothing before it is in its paragraph [05:50].")
+    assert [c.before.plain if c.before else None for c in s.claims] == [
+        "For a population, the standard deviation is denoted by sigma.", None, None]
+
+
 def test_claim_is_the_sentence_the_stamp_follows() -> None:
     s = section("The opening sentence sets the scene without a stamp. "
                 "The middle sentence is the one that the stamp follows [00:01:05]. "

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from cardgen.extract.common import context, heading_of, is_sponsored, ranked, slug
 from cardgen.markup import MATH_OR_CODE, escape
-from cardgen.model import Card, Diagnostic, Note, Sentence
+from cardgen.model import Card, Diagnostic, Note, Sentence, Text
 from cardgen.settings import HIDDEN_WORDS
 from cardgen.timestamps import human
 
@@ -335,6 +335,28 @@ def _shown_words(text: str) -> frozenset[str]:
                       for w in _WORD_CHARS.findall(text)])
 
 
+BEFORE_WORDS = 30  # a longer sentence before a claim is shown by its end
+
+
+def _before(claim: Sentence) -> Text | None:
+    """The sentence a claim that opens with "It", "This" … refers back to, as its card shows it."""
+    before = claim.before
+    if before is None:
+        return None
+    words = before.plain.split()
+    if len(words) <= BEFORE_WORDS:
+        return before
+    kept = "… " + " ".join(words[-BEFORE_WORDS:])
+    return Text(escape(kept), kept)
+
+
+def _tells(before: Text, text: str) -> bool:
+    """Whether the sentence shown before a cloze holds its hidden term."""
+    start = text.index("{{c1::") + 6
+    hidden = htmllib.unescape(_TAG.sub("", text[start:text.index("}}", start)]))
+    return bool(_spots(hidden, before.plain, before.plain.lower()))
+
+
 def _quote(claim: Sentence, words: int = 12) -> str:
     kept = claim.text.plain.split()
     return " ".join(kept[:words]) + (" …" if len(kept) > words else "")
@@ -381,6 +403,10 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
                 hints.append(Diagnostic(note.path, claim.line,
                                         f"no-key-term: nothing to hide in “{_quote(claim)}”", "hint"))
                 continue
+            before = _before(claim)
+            if before and not _tells(before, text):  # "It is calculated as …": what "it" is shows above, with
+                crumb += f'<div class="cg-before">{before.html}</div>'  # the breadcrumb (not a word of the claim's)
+
             if claim.moments[0].video:
                 anchor += f"@{claim.moments[0].video}"
             cards.append(Card(key=f"{note.key}#claims#{anchor}", kind="cloze", extractor="claims", front=text,

@@ -13,6 +13,8 @@ from cardgen.timestamps import Moment
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
 _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rewritten|updated)\b.*:$", re.I)
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
+# a sentence that opens so is about the one before it ("It is calculated as …", "This approach …")
+_REFERS_BACK = re.compile(r"(?:It|Its|This|These|That|Those|They|Their|He|His|She|Her|Such)\b")
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 _TITLE_IS_BODY = {"quote", "cite"}  # > [!quote] "The words themselves" on one line
 _TASK = re.compile(r"\[[ xX]\]\s")  # - [ ] a to-do of the note-taker's, not what the video says
@@ -177,6 +179,8 @@ class Walker:
                 sink.moments.extend(loose)
                 continue
             if s.moments:  # most sentences have none, and are no claim
+                if units and _REFERS_BACK.match(s.text.plain):
+                    s.before = units[-1][1]
                 self._claim(s, sink)
             units.append(("sentence", s.text))
         return Block("paragraph", tuple(units), line) if units else None
