@@ -674,6 +674,8 @@ def test_slip_note_reads_every_three_part_stamp_as_mm_ss(stamps: tuple[str, ...]
 
 
 @pytest.mark.parametrize(("stamps", "expected"), [
+    # a three-hour podcast: whole-minute chapters and one precise stamp are hours
+    (("00:15:00", "01:10:00", "02:30:00", "02:47:12"), (900, 4200, 9000, 10032)),
     (("01:07:00", "01:08:00", "01:09:05"), (4020, 4080, 4145)),  # one real second field
     (("01:07:00", "01:08:00", "00:47:47"), (4020, 4080, 2867)),
     (("01:07:00", "01:08:00"), (4020, 4080)),  # only two three-part stamps

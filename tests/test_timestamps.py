@@ -96,8 +96,9 @@ def test_to_seconds(parts: tuple[int, ...], slip: bool, seconds: int) -> None:
     ([(0, 1, 0), (53, 18, 0)], True),
     ([(1, 7, 0), (1, 8, 0)], False),  # only two: too few to call it a slip
     ([(1, 7, 0), (1, 8, 0), (1, 9, 5)], False),  # one real second field: read as written
-    ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (1, 9, 5)], True),  # one in four: another writer, or the tool's own
-    ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (1, 9, 5), (1, 9, 7)], False),  # two in five: as written
+    ([(7, 51, 0), (2, 47, 0), (21, 49, 0), (2, 1, 43)], True),  # one in four: the tool's own, 21 is no hour
+    ([(0, 15, 0), (1, 10, 0), (2, 30, 0), (2, 47, 12)], False),  # a long podcast's whole-minute chapters
+    ([(7, 51, 0), (8, 47, 0), (9, 49, 0), (2, 1, 43), (2, 1, 44)], False),  # two in five: as written
     ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (5, 30)], True),  # two-part stamps do not count
     ([(5, 30), (6, 0), (7, 0)], False),  # no three-part stamps at all
     ([(0, 2, 3), (0, 47, 47), (1, 2, 7)], False),  # an ordinary hh:mm:ss note
