@@ -690,6 +690,24 @@ def test_normal_note_reads_hours(stamps: tuple[str, ...], expected: tuple[int, .
 # ==============================================================================================
 # Sentences and line numbers
 # ==============================================================================================
+@pytest.mark.parametrize("label", ["▶", "🔗", "**02:03**", "Watch at 4:10", "Time 0:12:34", "(12:34)"])
+def test_a_link_to_a_moment_that_only_points_at_it_is_a_stamp(label: str) -> None:
+    """Before, "[▶](…&t=62)" after a full stop gave its moment to the next sentence, and showed "▶"."""
+    url = "https://www.youtube.com/watch?v=kCc8FmEb1nY&t=62"
+    s = section(f"Layer normalization stabilises training of deep transformer stacks. [{label}]({url}) "
+                "Positional encodings tell the model where each token sits in the sequence.")
+    [claim] = s.claims
+    assert claim.text.plain == "Layer normalization stabilises training of deep transformer stacks."
+    assert seconds(claim.moments) == (62,)
+
+
+def test_a_link_to_a_moment_with_words_of_the_sentence_stays_text() -> None:
+    url = "https://www.youtube.com/watch?v=kCc8FmEb1nY&t=62"
+    [claim] = section(f"As [the lecture explains]({url}), layer normalization stabilises deep stacks.").claims
+    assert claim.text.plain == "As the lecture explains, layer normalization stabilises deep stacks."
+    assert seconds(claim.moments) == (62,)
+
+
 def test_a_claim_that_refers_back_keeps_the_sentence_before_it() -> None:
     s = section("For a population, the standard deviation is denoted by sigma. "
                 "It is calculated as the square root of the population variance [05:30]. "

@@ -279,10 +279,34 @@ class _BlockParser(mistune.BlockParser):
         return result
 
 
+# a link's label that only says "here is the moment": "▶", "🔗", "**02:03**", "Watch at 4:10", "Time 0:12:34"
+_MOMENT_LABEL = re.compile(rf"(?:(?:watch|time|play|jump to|at)\s*)*(?:at\s*)?\(?{STAMP}\)?", re.I)
+
+
+def _label_text(tokens: list[dict[str, Any]]) -> str:
+    return "".join(t.get("raw", "") if "children" not in t else _label_text(t["children"]) for t in tokens)
+
+
 class _InlineParser(mistune.InlineParser):
     def __init__(self) -> None:
         super().__init__()
         self._trigger: tuple[set[str], re.Pattern[str]] | None = None
+
+    def parse_link_close(self, m: re.Match[str], state: Any) -> int:
+        """A link to a moment of a YouTube video whose label only points at it (an icon, its time) is a
+        stamp: the sentence before it is the claim, as for ``[02:03](#t=…)``, and the label goes."""
+        end = super().parse_link_close(m, state)
+        tok = state.tokens[-1] if state.tokens else None
+        if tok is not None and tok["type"] == "link":
+            url = tok["attrs"].get("url", "")
+            seconds = url_seconds(url) if "t=" in url else None
+            if seconds is not None:
+                label = _label_text(tok["children"]).strip()
+                video = youtube_id(url)
+                if video and (not any(c.isalpha() for c in label) or _MOMENT_LABEL.fullmatch(label)):
+                    state.tokens[-1] = {"type": "stamp", "raw": url,
+                                        "attrs": {"parts": [], "seconds": seconds, "video": video}}
+        return end
 
     def _get_fast_trigger_re(self, chars: set[str]) -> re.Pattern[str]:
         # mistune (3.4) checks its cached pattern against a sorted tuple of ``chars`` built anew on every
