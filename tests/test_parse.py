@@ -302,6 +302,10 @@ def test_a_single_tag_in_a_heading_is_a_word() -> None:
     ("[01:02:03]", "1:02:03", 3723),  # a chapter's time alone: its own section, named by the time
     ("01:02:03", "1:02:03", 3723),  # was "00", at 1:02
     ("(12:34)", "12:34", 754),
+    ("Gradient descent — 12:34", "Gradient descent", 754),  # was the section before's moment, "— 12:34" text
+    ("Gradient descent - 12:34", "Gradient descent", 754),
+    ("⏱️ 12:34 Gradient descent", "Gradient descent", 754),  # after a clock icon, any time
+    ("▶ 02:34 - Gradient descent", "Gradient descent", 154),
 ])
 def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain: str, moment: int) -> None:
     """YouTube chapter lists as headings: before, the time stayed in the question and the card linked
@@ -364,7 +368,8 @@ def test_a_heading_of_a_time_alone_starts_a_section_said_then() -> None:
     assert [p.message for p in problems if "heading" in p.message] == []
 
 
-@pytest.mark.parametrize("heading", ["Screens in 16:9 and 4:3 (ratios)", "16:10 displays", "12:34 Gradient descent"])
+@pytest.mark.parametrize("heading", ["Screens in 16:9 and 4:3 (ratios)", "16:10 displays", "12:34 Gradient descent",
+                                     "🖥️ 16:10 displays"])
 def test_a_time_inside_a_heading_is_words(heading: str) -> None:
     """A ratio reads like a time: with only a space after it, a chapter's time must start with 0 or have hours."""
     note, _ = parse(f"## {heading}\n\nSome text.")

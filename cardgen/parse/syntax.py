@@ -324,8 +324,10 @@ _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?"
 # "1:02:03 Wrap-up" (not "16:10 displays")
 _PLAIN_CLOCK = r"0\d?:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2}"
 # (a time's own colon is no separator: "01:02:03 Wrap-up" is not 01:02 then "03 Wrap-up")
-_CHAPTER_FIRST = re.compile(rf"^(?:\(({_CLOCK})\)\s*|({_CLOCK})(?!:\d)\s*[-–—:|]\s*|({_PLAIN_CLOCK})\s+)(?=\S)")
-_CHAPTER_LAST = re.compile(rf"\s*\(({_CLOCK})\)\s*$")
+# (maybe after an icon, "▶ 05:30 - Setup"; after a clock's, any time: "⏱️ 15:45 Licensing")
+_CHAPTER_FIRST = re.compile(rf"^(?:[^\x00-\x7f\w\s]\ufe0f?\s*)?(?:\(({_CLOCK})\)\s*|({_CLOCK})(?!:\d)\s*[-–—:|]\s*|"
+                            rf"({_PLAIN_CLOCK})\s+)(?=\S)|^[⏱⏰⌚\U0001f550-\U0001f567]\ufe0f?\s*({_CLOCK})\s+(?=\S)")
+_CHAPTER_LAST = re.compile(rf"(?:\s*\(({_CLOCK})\)|\s+[-–—|]\s*({_CLOCK}))\s*$")  # "Adam (14:20)", "Pipes — 12:10"
 _CHAPTER_ONLY = re.compile(rf"\(?({_CLOCK})\)?")  # "## 12:00": a section of chapter times, one a heading
 
 
@@ -336,13 +338,13 @@ def chapter_stamp(heading: str) -> str:
     alone = _CHAPTER_ONLY.fullmatch(heading)
     if alone:
         return f"[{alone.group(1)}]"
-    return _CHAPTER_LAST.sub(r" [\1]", chapter_item(heading), count=1)
+    return _CHAPTER_LAST.sub(lambda m: f" [{m.group(1) or m.group(2)}]", chapter_item(heading), count=1)
 
 
 def chapter_item(text: str) -> str:
     """``text`` with a chapter time at its start in brackets ("- 03:30 - The kubelet …", a list of
     chapters as a video's description gives it)."""
-    return _CHAPTER_FIRST.sub(lambda m: f"[{m.group(1) or m.group(2) or m.group(3)}] ", text, count=1)
+    return _CHAPTER_FIRST.sub(lambda m: f"[{m.group(1) or m.group(2) or m.group(3) or m.group(4)}] ", text, count=1)
 
 
 # Obsidian's block ids (``... the surface ^mom``, or ``^table-1`` on a line after the block): for links, never shown
