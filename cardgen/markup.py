@@ -81,11 +81,24 @@ def fix_mojibake(text: str) -> str:
 MATH_OR_CODE = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]|<code>.*?</code>|<pre>.*?</pre>", re.S)
 
 
+# Chinese and Japanese, written without spaces: a word is about two of their characters, and a
+# run of them is a clause, never one word to hide
+UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def word_count(text: str) -> int:
+    """Words in ``text``: those between spaces, and in Chinese or Japanese, a word per two characters."""
+    if text.isascii():  # most text
+        return len(text.split())
+    unspaced = sum((len(run) + 1) // 2 for run in UNSPACED.findall(text))
+    return len(UNSPACED.sub(" ", text).split()) + unspaced if unspaced else len(text.split())
+
+
 def prose_words(html_text: str) -> int:
     """Words of prose in a piece of card HTML, leaving out math, code and tags."""
     if "<" not in html_text and "\\" not in html_text:  # no tag, math or code: most sentences
-        return len(html_text.split())
-    return len(_TAG.sub(" ", MATH_OR_CODE.sub(" ", html_text)).split())
+        return word_count(html_text)
+    return word_count(_TAG.sub(" ", MATH_OR_CODE.sub(" ", html_text)))
 
 
 _BOLD_LABEL = re.compile(r"<(b|strong)>(.+?)</\1>")

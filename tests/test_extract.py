@@ -154,6 +154,24 @@ def test_a_claim_that_refers_back_shows_what_it_refers_to() -> None:
     assert claims[2].context.endswith('<div class="cg-before">Kurtosis measures the tails of a distribution.</div>')
 
 
+def test_chinese_and_japanese_claims_make_cards() -> None:
+    """Before, a sentence without spaces counted as one word, under the six a claim needs: no card."""
+    cards = cards_of("t.md", "---\ntitle: 量子力学入門\n---\n\n## 基本概念\n\n"
+                     "**シュレーディンガー方程式**は波動関数の時間変化を記述する。[03:45]\n"
+                     "神经网络由多层**神经元**组成，每个神经元计算加权和。[04:10]\n"
+                     "量子は粒子と波の両方の性質を持つ。[01:20]\n")
+    assert [c.front for c in cards if c.extractor == "claims"] == [
+        "<b>{{c1::シュレーディンガー方程式}}</b>は波動関数の時間変化を記述する。",
+        # "神经元" shows twice: not hidden; nothing else can be, without a dictionary of words
+    ]
+
+
+def test_a_chinese_answer_is_cut_to_study_size() -> None:
+    sentences = "".join(f"第{i}个句子说明了一个非常具体而且相当重要的事实。" for i in range(12))
+    [card] = cards_of("t.md", f"---\ntitle: T\n---\n\n## 概念\n\n{sentences}\n")
+    assert 2 <= card.back.count("。") <= 4  # about 40 words, two characters a word: not all twelve
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

@@ -713,6 +713,13 @@ def test_a_link_to_a_moment_with_words_of_the_sentence_stays_text() -> None:
     assert seconds(claim.moments) == (62,)
 
 
+def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
+    s = section("量子は粒子と波の両方の性質を持つ。シュレーディンガー方程式は波動関数の時間変化を記述する[03:45]。"
+                "「神经网络由多层神经元组成！」每个神经元计算加权和？[04:10]")
+    assert [c.text.plain for c in s.claims] == ["シュレーディンガー方程式は波動関数の時間変化を記述する。", "每个神经元计算加权和？"]
+    assert [seconds(c.moments) for c in s.claims] == [(225,), (250,)]
+
+
 def test_a_claim_that_refers_back_keeps_the_sentence_before_it() -> None:
     s = section("For a population, the standard deviation is denoted by sigma. "
                 "It is calculated as the square root of the population variance [05:30]. "

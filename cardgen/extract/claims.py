@@ -18,7 +18,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from cardgen.extract.common import context, heading_of, is_sponsored, ranked, slug
-from cardgen.markup import MATH_OR_CODE, escape
+from cardgen.markup import MATH_OR_CODE, UNSPACED, escape
 from cardgen.model import Card, Diagnostic, Note, Sentence, Text
 from cardgen.settings import HIDDEN_WORDS
 from cardgen.timestamps import human
@@ -52,8 +52,6 @@ _NUMBER = re.compile(r"(?<![\d.:])\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+(?![\d:])|"
 # a word of four letters or more; in a claim with other letters than ASCII's, in any script that
 # puts spaces between words (five times slower a search: most claims are ASCII)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
-# Chinese and Japanese are written without spaces: a run of them is a clause, not a word
-_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ANY_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-]){3,}")
 # without a tagger, word endings tell nouns (worth hiding) from adjectives, adverbs and verbs
 _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
@@ -162,7 +160,7 @@ def _terms(claim: Sentence) -> Iterator[str]:
     if plain.isascii():
         words = _WORD.findall(plain)
     else:
-        words = [w for w in _ANY_WORD.findall(plain) if not _NO_SPACES.search(w)]
+        words = [w for w in _ANY_WORD.findall(plain) if not UNSPACED.search(w)]
     if not words:
         return
     # the best word (max keeps the first of equals, as the stable sort below does) is all most
@@ -203,11 +201,16 @@ def _spots(term: str, text: str, low: str) -> list[int]:
     while at >= 0:
         end = at + size
         # a word character (letter, digit or _) on either side: the term is part of a longer word
-        if not (at and (low[at - 1].isalnum() or low[at - 1] == "_")) and not (
-                end < last and (low[end].isalnum() or low[end] == "_")):
+        if not (at and _joins(low[at - 1])) and not (end < last and _joins(low[end])):
             found.append(at)
         at = low.find(t, at + 1)
     return found
+
+
+def _joins(c: str) -> bool:
+    """Whether ``c`` next to a term makes it part of a longer word (in Chinese or Japanese, written
+    without spaces, no character does)."""
+    return (c.isalnum() or c == "_") and (c.isascii() or UNSPACED.match(c) is None)
 
 
 def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: Breadcrumb | None = None) -> str | None:

@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from cardgen.markup import escape, escape_recurring, label_of, text_of
+from cardgen.markup import escape, escape_recurring, label_of, text_of, word_count
 from cardgen.model import Block, Note, Section, Text
 from cardgen.settings import ANSWER_WORDS
 from cardgen.timestamps import Moment
@@ -81,8 +81,10 @@ def card_moments(note: Note, section: Section, own: Iterable[Moment] = ()) -> tu
 
 
 def _cut(text: Text, words: int) -> Text:
-    kept = text.plain.split()[:words]
-    return Text(escape(" ".join(kept)) + " …", " ".join(kept) + " …")
+    shown = " ".join(text.plain.split()[:words])
+    if word_count(shown) > words:  # Chinese or Japanese: two characters a word
+        shown = shown[:2 * words]
+    return Text(escape(shown) + " …", shown + " …")
 
 
 def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
@@ -91,7 +93,7 @@ def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
     total = 0
     for block in blocks:  # (read only as far as the answer goes: most sections are longer)
         for taken, (kind, unit) in enumerate(block.units):
-            if chosen and total + len(unit.plain.split()) > words:
+            if chosen and total + word_count(unit.plain) > words:
                 return _join(_announced(chosen, len(chosen) - taken, block, words))
             total += _take(chosen, kind, unit)
     return _join(chosen)
@@ -125,7 +127,7 @@ def with_points(answer: Text, points: list[Text], words: int = ANSWER_WORDS) -> 
     outline how to …:", then subsections), the ``points`` it announces (the subsections' headings), named."""
     if not points or not _leads_in(answer):
         return answer
-    named = _named(tuple(("item", p) for p in points), words + LEAD_IN_WORDS - len(text_of(answer.html).split()))
+    named = _named(tuple(("item", p) for p in points), words + LEAD_IN_WORDS - word_count(text_of(answer.html)))
     if not named:
         return answer
     return Text(answer.html + "<ul>" + "".join(f"<li>{u.html}</li>" for _, u in named) + "</ul>",
@@ -154,18 +156,18 @@ def _leads_in(unit: Text) -> bool:
 
 def _size(kind: str, unit: Text) -> int:
     """The words ``unit`` adds to an answer (cut if long, unless it is a whole block)."""
-    n = len(unit.plain.split())
+    n = word_count(unit.plain)
     return n if kind == "whole" else min(n, UNIT_WORDS)
 
 
 def _shown(kind: str, unit: Text) -> int:
     """The words a reader counts in ``unit`` as shown (a table row's "Feature: Chains" is three)."""
-    n = len(text_of(unit.html).split())
+    n = word_count(text_of(unit.html))
     return n if kind == "whole" else min(n, UNIT_WORDS)
 
 
 def _take(chosen: list[tuple[str, Text]], kind: str, unit: Text) -> int:
-    if kind != "whole" and len(unit.plain.split()) > UNIT_WORDS:
+    if kind != "whole" and word_count(unit.plain) > UNIT_WORDS:
         unit = _cut(unit, UNIT_WORDS)
     chosen.append((kind, unit))
     return _size(kind, unit)

@@ -27,7 +27,9 @@ _EMPTY_EMPHASIS = re.compile(rf"(\*\*|__|\*|_)({_MARK}[\s,;]*)+\1")
 # any script, so also a letter of one without case (and a lowercase Greek σ); a brand such as
 # iPhone; or a symbol: `code`, $100, an emoji. Not an ASCII lowercase word: "approx. five".
 _OPENER = r"(?:[\"“‘(\[]?(?:[^\W_a-z]|[a-z]+[A-Z])|[^\w\s\-–—,;:.!?)\]}\"'”’“‘(\[])"
-_BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})")
+# (Chinese and Japanese end a sentence with 。！？ and no space after it)
+_BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})|[。！？]([」』”’)）]*)\s*(?=\S)")
+_WIDE_STOPS = ("。", "！", "？")
 _STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
 _OPENS = re.compile(_OPENER)
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "J.F. Ossanna", "U.S. markets": no sentence ends there
@@ -280,7 +282,7 @@ def clean(s: str) -> str:
             # [11:03], it ultimately …" (not "times it ultimately")
             between = piece[:len(piece) - len(rest)]
             sep = "" if not out or out[-1] in ",;" else next((c for c in between if c in ",;"), "")
-            out += rest if not rest or rest[0] in ".,;:!?)" or not out else f"{sep} {rest}"
+            out += rest if not rest or rest[0] in ".,;:!?)。、，！？）」』" or not out else f"{sep} {rest}"
         s = out
     if "  " in s or "\t" in s:
         s = _SPACES.sub(" ", s)
@@ -294,10 +296,15 @@ def _split_text(raw: str) -> list[str]:
     # a boundary is a . ! or ? with a letter or digit somewhere after it, so the last ones, with
     # what may close them, cannot be one: none before them (most tokens) and there is none to search for
     head = raw.rstrip().rstrip(_CLOSING + ".!?")
-    if "." not in head and "!" not in head and "?" not in head:
+    if "." not in head and "!" not in head and "?" not in head and (head.isascii() or not any(
+            stop in head for stop in _WIDE_STOPS)):
         return [raw]
     pieces, start = [], 0
     for m in _BOUNDARY.finditer(raw):
+        if m.group(2) is not None:  # 。！？
+            pieces.append(raw[start:m.end(2)])
+            start = m.end()
+            continue
         word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
         stem = word.rstrip(".!?").lower()
         if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()) or _INITIALS.fullmatch(stem):
@@ -314,7 +321,7 @@ def _ends_sentence(raw: str) -> bool:
     """``raw`` ends with . ! or ?, then maybe closing quotes or brackets, then maybe spaces.
 
     Stripped from the end rather than searched for with a regex, which tries every . on the way."""
-    return raw.rstrip().rstrip(_CLOSING).endswith((".", "!", "?"))
+    return raw.rstrip().rstrip(_CLOSING + "」』）").endswith((".", "!", "?", *_WIDE_STOPS))
 
 
 def _opens(text: str) -> bool:
