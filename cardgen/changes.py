@@ -38,10 +38,10 @@ class Changes:
     conflicts: list[tuple[str, str, str]] = field(default_factory=list)  # (a contender's key, its note, message)
 
 
-def _retire(card: StoredCard, now: int) -> None:
+def _retire(card: StoredCard, now: int, why: str = "") -> None:
     day = time.strftime("%Y-%m-%d", time.gmtime(now))
     card.fields[STATUS_FIELD] = escape(
-        f"Retired on {day}: its source is gone from {card.note}. Find every retired card with the "
+        f"Retired on {day}: {why or f'its source is gone from {card.note}'}. Find every retired card with the "
         f"search tag:{RETIRED_TAG} in Anki's browser, and delete them when you no longer want them.")
     card.tags = sorted({*card.tags, RETIRED_TAG})
     card.retired = now
@@ -214,8 +214,10 @@ class Planner:
                 self._maybe_gone.add(key)
                 continue
             own = [p for p in self._current([m.key for m in members]).values() if p.retired is None]
-            # the card whose identity the one card takes: one the learner may have studied, before a new one
-            heir = min(own, key=lambda p: (p.key in self.changes.new, p.note, p.pos)) if prev is None and own else None
+            # the card whose identity the one card takes: one the learner may have studied, before a new one,
+            # and one as it was, before one changed in this build ("Explain the tip: …" made a definition)
+            heir = min(own, key=lambda p: (p.key in self.changes.new, p.key in self.changes.updated, p.note, p.pos)
+                       ) if prev is None and own else None
             born_now = heir is not None and heir.key in self.changes.new
             earlier = self._earlier_self(heir) if born_now and heir is not None else None
             if earlier is not None:  # new only by its key (its note was renamed in this build): its earlier self
@@ -224,13 +226,18 @@ class Planner:
             if heir is not None and not born_now:
                 self.changes.reattached.append(Reattachment(key, heir.key, f"one card for a term {len(members)} "
                                                                             "notes define"))
-            for p in own:  # the notes' own cards of the term become the one card: not retired, gone
-                self.store.drop_card(p.nid)
-                if heir is None or p.nid != heir.nid:
-                    drop_note(self.store.conn, p.nid)
+            for p in own:  # the notes' own cards of the term become the one card
                 self._maybe_gone.discard(p.key)
+                packaged = self._track and p.key not in self.changes.new  # (before _uncount forgets it)
                 if p is not earlier:  # (that one was never counted in this build)
                     self._uncount(p.key, p.note)
+                if heir is not None and p.nid == heir.nid:
+                    self.store.drop_card(p.nid)
+                elif not packaged:  # never in a deck: gone
+                    self.store.drop_card(p.nid)
+                    drop_note(self.store.conn, p.nid)
+                else:  # in the learner's collection, reviews and all: retired, as a card whose source went
+                    self._retire_card(p, f"{p.note} and other notes define this term, and now share one card for it")
             card = merged_definition(key, members)
             self._seen[key] = (card.note, card.line)
             if born_now:  # new in this build anyway: it is simply new, under the GUID its note's card got
@@ -313,12 +320,7 @@ class Planner:
             if gone or retired:
                 self._reattach(fresh, gone, retired)
         for key in sorted(gone):
-            card = self.store.prev_card(gone[key])
-            _retire(card, self.now)
-            card.fp, card.mod = card.fingerprint(), max(self.now, card.mod + 1)
-            self._write([card])
-            self.changes.retired.append((key, card.note))
-            self._count(card.note, "retired", 1)
+            self._retire_card(gone[key])
         for old in self.store.retired_before(self.now - self.retire_days * 86400):
             self.store.prune_card(old)
             drop_note(self.store.conn, old.nid)
@@ -327,6 +329,14 @@ class Planner:
         self.changes.still_retired = self.store.count_retired() - len(self.changes.retired)
         self.store.put("next_nid", self._next_nid)
         return self.changes
+
+    def _retire_card(self, prev: Previous, why: str = "") -> None:
+        card = self.store.prev_card(prev)
+        _retire(card, self.now, why)
+        card.fp, card.mod = card.fingerprint(), max(self.now, card.mod + 1)
+        self._write([card])
+        self.changes.retired.append((card.key, card.note))
+        self._count(card.note, "retired", 1)
 
     def _may_go(self, rel: str) -> None:
         if self._track and rel in self.records:

@@ -159,3 +159,34 @@ def test_a_second_definer_in_the_build_that_renames_the_first_note_leaves_it_its
         [one] = the_cards(vault)
         assert one["guid"] == card["guid"] and "cardgen::retired" not in one["tags"]
         assert report.changes["retired"] == 0
+
+
+def test_two_studied_cards_of_a_term_become_one_and_the_other_retires_in_anki(vault, tmp_path):
+    """A note's tip about a term becomes a definition of it, as another note's is: before, the one card
+    took the tip card's identity and the other note's studied definition was left out of the deck, neither
+    updated nor retired: a stale duplicate in Anki for ever."""
+    vault.write("lecture-1.md", definer(1))
+    vault.write("lecture-2.md", definer(2).replace("[!info]", "[!tip]"))
+    vault.build()
+    col = Collection(str(tmp_path / "collection.anki2"))
+    try:
+        import_apkg(col, vault.out / "notes.apkg")
+        for nid in col.find_notes('"Front:*Entropy*"'):  # one review each: the definition and the tip
+            card = col.get_note(nid).cards()[0]
+            card.start_timer()
+            col.sched.answerCard(card, 3)
+        [definition] = col.find_notes('"Front:What is <b>Entropy</b>?"')
+        notes_before = col.note_count()
+        vault.write("lecture-2.md", definer(2))  # [!tip] -> [!info]
+        report = vault.build(timestamp=2_000_000_000)
+        assert report.changes["retired"] == 1
+        import_apkg(col, vault.out / "notes.apkg")
+        assert col.note_count() == notes_before and duplicate_guids(col) == 0
+        # the one card is the studied definition, now with both moments
+        assert len(moment_links({"fields": dict(col.get_note(definition).items())})) == 2
+        assert "cardgen::retired" not in col.get_note(definition).tags
+        [tip] = [n for n in col.find_notes('"Front:*Entropy*"') if n != definition]
+        assert "cardgen::retired" in col.get_note(tip).tags  # the other studied card: retired, reviews kept
+        assert revlog_count(col) == 2
+    finally:
+        col.close()
