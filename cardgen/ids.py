@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
+from cardgen.apkg.models import CONTEXT_FIELD
 from cardgen.state import StoredCard
 
 NAMESPACE = "cardgen"
@@ -120,6 +121,11 @@ def _with_rank(base: str, n: int) -> str:
     return f"{stem}~{n}{at}{video}" if n > 1 else base
 
 
+def _section(card: StoredCard) -> str:
+    """The card's breadcrumb (note title › heading …), without what a claim shows under it."""
+    return card.fields[CONTEXT_FIELD].partition("<div")[0]
+
+
 def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: Callable[[str], bool]
                  ) -> dict[str, str]:
     """Give cards that share an anchor the keys of the earlier cards they are.
@@ -127,8 +133,10 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
     Such cards (two callouts titled "Key takeaways", two claims at one moment) are told apart by
     their rank in the note (``a``, ``a~2``): reordered, they would swap identities, each Anki note,
     reviews and all, taking the other's text. Within each group, a card takes the key of the earlier
-    card it most resembles (``SIMILAR`` or more); the others take the group's first keys left that
-    ``held`` does not refuse (a retired or pruned card's: its Anki note is another card's).
+    card it most resembles (``SIMILAR`` or more); the others take the key of an earlier card left that
+    stood in their section (two "Key takeaways" under two headings: the first deleted, the second
+    reworded, the second keeps its own), else the group's first keys left that ``held`` does not
+    refuse (a retired or pruned card's: its Anki note is another card's).
     Returns the keys changed, old -> new.
     """
     groups: dict[str, list[StoredCard]] = {}
@@ -152,7 +160,12 @@ def settle_ranks(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
         spare = (k for k in map(functools.partial(_with_rank, base), itertools.count(1))
                  if k not in taken and (k in earlier or not held(k)))
         for i, card in enumerate(members):
-            key = given[i] if i in given else next(spare)
+            if i in given:
+                key = given[i]
+            else:
+                section = _section(card)
+                key = next((k for k in old if k not in taken and _section(earlier[k]) == section), None) or next(spare)
+                taken.add(key)
             if key != card.key:
                 changed[card.key] = key
                 card.key = key

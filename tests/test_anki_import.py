@@ -704,6 +704,27 @@ def test_cards_told_apart_by_order_keep_their_reviews_when_reordered(tmp_path: P
         assert col.get_card(cid).reps == 1
 
 
+def test_a_reworded_card_of_a_rank_keeps_its_reviews_when_the_first_of_its_title_goes(tmp_path: Path, col) -> None:
+    """Two "Key takeaways" under two headings: the first deleted, the second reworded past telling by its
+    words. Before, the second took the first's key (the group's first left), so its Anki note showed the
+    second's new text with the first's reviews, and the second's own note retired."""
+    vault = write_vault(tmp_path / "kitchen", {"chem.md": RANKED})
+    out = tmp_path / "out"
+    import_apkg(col, build(vault, out, T0).output)
+    for _ in range(col.note_count()):
+        study(col, "kitchen", [3])
+    [first, second] = [col.find_notes(f'"Back:*{words}*"')[0] for words in ("dry heat", "droplets")]
+    edited = RANKED.replace("> [!summary] Key takeaways\n> Browning needs dry heat above 140 degrees, so pat the "
+                            "meat dry first.\n", "").replace(
+        "Add oil slowly while whisking, so that the droplets stay small and apart.",
+        "An emulsion holds when the oil goes in a thin stream and the whisk keeps every droplet tiny.")
+    write_vault(vault, {"chem.md": edited})
+    log = import_apkg(col, build(vault, out, T0 + 100).output)
+    assert log_counts(log)["new"] == 0 and duplicate_guids(col) == 0
+    assert "thin stream" in col.get_note(second)["Back"] and "cardgen::retired" not in col.get_note(second).tags
+    assert "dry heat" in col.get_note(first)["Back"] and "cardgen::retired" in col.get_note(first).tags
+
+
 def test_a_rebuild_copies_the_unchanged_frames_and_anki_reads_the_deck_whole(
         tmp_path: Path, small_vault: Path, col, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild compresses again only the stretches of the collection that changed and copies the

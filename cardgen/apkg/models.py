@@ -19,6 +19,8 @@ BASIC_FIELDS = ("Front", "Back", "Context", "Moment", "Source", "Status", "Media
 CLOZE_FIELDS = ("Text", "Back Extra", "Context", "Moment", "Source", "Status", "Media", "Reserved")
 STATUS_FIELD = BASIC_FIELDS.index("Status")
 assert STATUS_FIELD == CLOZE_FIELDS.index("Status")
+CONTEXT_FIELD = BASIC_FIELDS.index("Context")
+assert CONTEXT_FIELD == CLOZE_FIELDS.index("Context")
 
 
 def build_models(templates: dict[str, str]) -> tuple[genanki.Model, genanki.Model]:
