@@ -27,7 +27,7 @@ from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 # h:m:s or m:s, maybe with the milliseconds subtitle files write (00:12:34.500, SRT's 00:12:34,500)
-STAMP = r"\d{1,2}(?::\d{1,2}){1,2}(?:\.\d{1,3}|,\d{3}(?![:\d]))?"
+STAMP = r"\d{1,3}(?::\d{1,2}){1,2}(?:\.\d{1,3}|,\d{3}(?![:\d]))?"
 _STAMP_RE = re.compile(STAMP)
 _YOUTUBE_ID = re.compile(r"^[\w-]{11}$")
 _YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be",

@@ -172,6 +172,15 @@ def test_a_chinese_answer_is_cut_to_study_size() -> None:
     assert 2 <= card.back.count("。") <= 4  # about 40 words, two characters a word: not all twelve
 
 
+@pytest.mark.parametrize("speaker", ["Speaker 1", "SPEAKER_02", "Speaker 12", "Host"])
+def test_a_speaker_label_is_never_hidden(speaker: str) -> None:
+    """Before, "[00:03:15] Speaker 1: …" hid the speaker's number: "Speaker {{c1::1}}: …"."""
+    [card] = [c for c in cards_of("t.md", f"---\ntitle: Talk\n---\n\n## Transcript\n\n[00:03:15] {speaker}: And what "
+                                          "about the neural engine inside those chips?\n")
+              if c.extractor == "claims"]
+    assert card.front.startswith(f"{speaker}: ") and "{{c1::" not in card.front.split(":", 1)[0]
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [
@@ -194,6 +203,10 @@ def test_generic_callout_title_asks_about_its_section():
     ("Key takeaways", "What are the key takeaways about <b>Browning</b> in “K”?"),  # generic: asks about the section
     ("Notes", "What are the notes about <b>Browning</b> in “K”?"),
     ("Summary", "What is the summary about <b>Browning</b> in “K”?"),
+    ("Remember", "What is the thing to remember about <b>Browning</b> in “K”?"),  # was "What is the remember about"
+    ("Important", "What is the important point about <b>Browning</b> in “K”?"),
+    ("TL;DR", "What is the summary about <b>Browning</b> in “K”?"),
+    ("Note to self", "What is the note about <b>Browning</b> in “K”?"),  # was "Explain: <b>Note to self</b>"
     ("What happens during one night", "Explain: <b>What happens during one night</b>"),  # was "What is <b>What happens…"
     ("How caffeine works:", "Explain: <b>How caffeine works</b>"),
     ("Why does caffeine delay sleep", "Why does caffeine delay sleep?"),

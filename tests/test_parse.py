@@ -285,6 +285,16 @@ def test_obsidian_tags_become_the_notes_tags(md: str, plain: str, tags: tuple) -
     assert note.tags == tuple(dict.fromkeys(("course", "ml", "todo", *tags)))
 
 
+def test_a_tag_after_a_sentences_full_stop_is_metadata() -> None:
+    """Before, "… in 1885. [01:12] #history" kept "#history" in the card."""
+    note, _ = parse("## Curve\n\nEbbinghaus measured memory retention with nonsense syllables in 1885. [01:12] #history\n\n"
+                    "A #python script reads the review log of every card once a day [01:20].")
+    assert [c.text.plain for c in note.sections[0].claims] == [
+        "Ebbinghaus measured memory retention with nonsense syllables in 1885.",
+        "A #python script reads the review log of every card once a day."]
+    assert "history" in note.tags
+
+
 def test_a_single_tag_in_a_heading_is_a_word() -> None:
     note, _ = parse("## #include and #define\n\nSome text.")
     assert note.sections[0].heading.plain == "#include and #define"
@@ -720,6 +730,32 @@ def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
     assert [seconds(c.moments) for c in s.claims] == [(225,), (250,)]
 
 
+@pytest.mark.parametrize("body", [
+    # YouTube's transcript, copied: each time on its own line, what is said on the next
+    "0:04\nThis is a three, sloppily written and rendered at a low resolution.\n"
+    "0:11\nBut your brain has no trouble recognizing it as a three at all.",
+    "00:04 - This is a three, sloppily written and rendered at a low resolution.\n"
+    "00:11 - But your brain has no trouble recognizing it as a three at all.",
+    "- 0:04 This is a three, sloppily written and rendered at a low resolution.\n"
+    "- 0:11 But your brain has no trouble recognizing it as a three at all.",
+    "- 10:04 This is a three, sloppily written and rendered at a low resolution.\n"
+    "- 10:11 But your brain has no trouble recognizing it as a three at all.",
+])
+def test_lines_that_open_with_a_time_are_claims_said_then(body: str) -> None:
+    """Before, these times were words: no claim, every card linked 0:00."""
+    s = section(body)
+    assert [c.text.plain for c in s.claims] == ["This is a three, sloppily written and rendered at a low resolution.",
+                                               "But your brain has no trouble recognizing it as a three at all."]
+    offset = 600 if "10:04" in body else 0
+    assert [seconds(c.moments) for c in s.claims] == [(4 + offset,), (11 + offset,)]
+    assert [c.line for c in s.claims] == ([3, 5] if body.startswith("0:04\n") else [3, 4])
+
+
+def test_a_list_item_that_opens_with_a_ratio_stays_words() -> None:
+    s = section("- 16:10 displays are taller than the 16:9 ones most laptops have.\n- A plain item follows it.")
+    assert s.claims == () and s.blocks[0].units[0][1].plain.startswith("16:10 displays")
+
+
 def test_a_claim_that_refers_back_keeps_the_sentence_before_it() -> None:
     s = section("For a population, the standard deviation is denoted by sigma. "
                 "It is calculated as the square root of the population variance [05:30]. "
@@ -1109,10 +1145,19 @@ def test_frontmatter_podcast_url_and_youtube_url() -> None:
     ("[a, b/c]", ("a", "b::c")),
     ('"#x/y z"', ("x::y", "z")),
     ("\n  - one\n  - two/three", ("one", "two::three")),
+    ("[true, ml, {level: 2}]", ("true", "ml")),  # was "True", and "{'level':", "2}"
 ])
 def test_frontmatter_tags(value: str, tags: tuple[str, ...]) -> None:
     note, _ = parse(f"---\ntitle: T\ntags: {value}\n---\nSome text.")
     assert note.tags == tags
+
+
+def test_frontmatter_tags_as_a_mapping_are_no_tags_and_a_warning() -> None:
+    """Before, "tags: {topic: ml, level: 2}" gave the Anki tags "{'topic':", "'ml',", "'level':", "2}"."""
+    note, diagnostics = parse("---\ntitle: T\ntags: {topic: ml, level: 2}\n---\nSome text.")
+    assert note.tags == ()
+    [d] = diagnostics
+    assert d.line == 3 and d.level == "warning" and "tags is a mapping" in d.message
 
 
 @pytest.mark.parametrize("dates", ["created: 2024-02-30", "date: 0000-00-00\ncreated: 2024-13-45",

@@ -33,6 +33,7 @@ VID = "8Sz7OleIb04"
     (" 05:30 ", (5, 30)),  # surrounding space is tolerated
     ("53:18:00", (53, 18, 0)),  # the slip is read later, parts are as written
     ("24:45:04", (24, 45, 4)),
+    ("128:05", (128, 5)),  # a long podcast in minutes: was no stamp, kept as text without a warning
 ])
 def test_parse_parts_valid(text: str, parts: tuple[int, ...]) -> None:
     assert parse_parts(text) == parts
@@ -44,7 +45,7 @@ def test_parse_parts_valid(text: str, parts: tuple[int, ...]) -> None:
     "00:60:00",  # minutes out of range in h:m:s
     "01:02:60",
     "1:02:03:04",  # four fields
-    "123:00",  # three-digit field
+    "1234:00",  # four-digit field
     "12",
     "abc",
     "",

@@ -29,11 +29,16 @@ if TYPE_CHECKING:
     from cardgen.extract import ExtractOptions
 
 _GENERIC = re.compile(
-    r"^(?:the\s+)?(conclusions?|summary|in summary|overview|recap|tl;?dr|notes?|important|info|information|"
-    r"tips?|pro tip|warning|caution|danger|key (?:takeaways?|points?|insights?)|takeaways?|insights?|"
+    r"^(?:the\s+)?(conclusions?|summary|in summary|overview|recap|tl;?dr|notes?(?: to self)?|important|info|"
+    r"information|tips?|pro tip|warning|caution|danger|key (?:takeaways?|points?|insights?)|takeaways?|insights?|"
     r"remember|fun fact|bottom line|definition|quote|example|examples|question|answer|result|"
     r"see also|related|challenge|exercise|(?:study |quick )?hints?|memory aid|mnemonic|(?:quick )?self-test|quiz|"
     r"check yourself|try it)(?:\s*\d+)?\s*[:.!]?$", re.I)
+# a generic title that is no noun ("Remember", "TL;DR"), as the question names it
+_GENERIC_NOUN = {"remember": "thing to remember", "important": "important point", "in summary": "summary",
+                 "tl;dr": "summary", "tldr": "summary", "info": "key point", "information": "key point",
+                 "note to self": "note", "notes to self": "notes", "pro tip": "tip", "see also": "related ideas",
+                 "related": "related ideas", "check yourself": "self-test", "try it": "exercise"}
 _ADVICE = {"tip", "warning", "pitfall", "result", "task"}  # their titles are advice, not terms to define
 _EXAMPLE = re.compile(r"^(example|exercise|problem|case|challenge)\s*\d*\s*[:.–-]\s*(.+)$", re.I)
 _WH_WORD = "(?:what|why|how|when|where|who|which)"
@@ -90,6 +95,7 @@ def question(note: Note, section: Section, callout: Callout) -> str:
     generic = _GENERIC.match(title)
     if generic:
         word = generic.group(1).lower()
+        word = _GENERIC_NOUN.get(word, word)
         verb = "are" if word.endswith("s") and not word.endswith("ss") else "is"  # "Key takeaways", "Notes"
         return f"What {verb} the {word} about {_about(note, section)}?"
     example = _EXAMPLE.match(title)

@@ -137,6 +137,11 @@ def _trim(term: str) -> str:
     return " ".join(words).strip(" ,;:.!?\"'“”‘’")
 
 
+# who speaks, as transcripts open a line: "Speaker 1:", "SPEAKER_02:", "Host:", "Q:" (no term, nor its number)
+_SPEAKER = re.compile(r"(?:speaker|spk|host|guest|interviewer|interviewee|narrator|moderator|q|a)[ _]?\d{0,2}\s*:\s+",
+                      re.I)
+
+
 def _terms(claim: Sentence) -> Iterator[str]:
     plain = claim.text.plain
     for term in claim.terms:
@@ -145,6 +150,10 @@ def _terms(claim: Sentence) -> Iterator[str]:
             plain = plain[len(term):].lstrip().removeprefix(":")
         elif not all(w in _POINTING or w in STOP_WORDS for w in term.lower().split()):
             yield term
+    if ":" in plain[:16]:
+        speaker = _SPEAKER.match(plain)
+        if speaker:
+            plain = plain[speaker.end():]
     if not plain.isascii() or _ASCII_CAPITAL_OR_DIGIT.search(plain, 2) or _DIGIT.search(plain, 0, 2):
         if _CAPITAL.search(plain, 2):  # _NAME's lookbehind needs two characters before a name
             opening = _OPENING_NAME.match(plain)

@@ -26,8 +26,10 @@ _SPONSOR = re.compile(r"\bsponsor(?:s|ed|ship)?\b", re.I)
 
 
 # the show's own business, not what it teaches: its list of chapters, its socials, its merch
+# (and what an app's export says of the episode: Readwise's and Snipd's "Metadata", "Episode metadata")
 _SHOW_BUSINESS = re.compile(r"^(show notes|chapters|timestamps|socials?|social media|follow (us|me)\b.*|tweet us\b.*|"
-                        r"hit us up\b.*|connect with (us|me)\b.*|support the (show|channel)\b.*|merch)\s*:?$", re.I)
+                        r"hit us up\b.*|connect with (us|me)\b.*|support the (show|channel)\b.*|merch|"
+                        r"(episode |book |video )?metadata)\s*:?$", re.I)
 
 
 def is_pointer(title: str) -> bool:
@@ -36,7 +38,7 @@ def is_pointer(title: str) -> bool:
 
 def is_logistics(title: str) -> bool:
     """A section of the show's own business (its chapters, its socials): no card of its own."""
-    return title[:1] in "CFHMSTcfhmst" and _SHOW_BUSINESS.match(title) is not None
+    return title[:1] in "BCEFHMSTVbcefhmstv" and _SHOW_BUSINESS.match(title) is not None
 
 
 def is_sponsored(section: Section) -> bool:

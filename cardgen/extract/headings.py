@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from cardgen.extract import ExtractOptions
 
 _LINK = re.compile(r"<a\s[^>]*>.*?</a>", re.S)
+_IMAGES_ONLY = re.compile(r"(?:\[[^\]]*\]\s*)+$")  # images as a card shows them: their [alt text]
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s+")
 
 
@@ -101,8 +102,8 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
         if section.blocks and answer.plain.rstrip().endswith(":"):  # "The following steps …:", then the steps
             answer = with_points(answer, [s.heading for s in _subsections(sections, i) if s.heading is not None],
                                  options.answer_words)
-        if not answer.plain or _mostly_links(answer.html):
-            continue  # a heading that only groups subsections, or a list of links to follow
+        if not answer.plain or _mostly_links(answer.html) or _IMAGES_ONLY.match(answer.plain):
+            continue  # a heading that only groups subsections, a list of links to follow, a book's cover
         cards.append(Card(
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
             front=question(note, section, _parent(note, section) if headings[heading.casefold()] > 1 else ""),

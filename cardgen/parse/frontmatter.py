@@ -71,11 +71,17 @@ def tag(value: str) -> str:
     return "::".join(p for p in t.replace("/", "::").split("::") if p)
 
 
-def _tags(value: Any) -> tuple[str, ...]:
+def _tags(value: Any) -> tuple[str, ...] | None:
+    """A note's tags: a list, or a string of them; ``None`` for a mapping, which is no tags."""
     if value is None:
         return ()
+    if isinstance(value, dict):
+        return None
     items = _items(value) if isinstance(value, list) else re.split(r"[,\s]+", str(value))
-    return tuple(dict.fromkeys(t for t in (tag(_text(i)) for i in items if i is not None) if t))
+    # (YAML reads a tag "true" or "no" as a boolean: its word as written is lost, its case too)
+    words = (str(i).lower() if isinstance(i, bool) else _text(i)
+             for i in items if i is not None and not isinstance(i, dict))
+    return tuple(dict.fromkeys(t for t in map(tag, words) if t))
 
 
 def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
@@ -146,9 +152,13 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
     note_id = meta.get("cardgen_id") or meta.get("id")
     deck = meta.get("deck")
     channel = meta.get("channel")
+    tags = _tags(meta.get("tags"))
+    if tags is None:
+        warnings.append(Diagnostic(path, _key_line(text, "tags"), "tags is a mapping (key: value), not a list of "
+                                                                  "tags; write tags: [a, b] (its values are left out)"))
     return Meta(
         title=title, titled=bool(_text(meta.get("title") or "")), video=video, media=media,
-        tags=_tags(meta.get("tags")),
+        tags=tags or (),
         deck=(_text(deck) or None) if deck else None,
         channel=(_text(channel) or None) if channel else None,
         key=f"id:{note_id}" if note_id not in (None, "") else stem,

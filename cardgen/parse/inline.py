@@ -155,8 +155,9 @@ def render(tokens: list[Token], ctx: Context) -> tuple[str, str]:
 
 def _edge_tags(tokens: list[Token]) -> set[int]:
     """The tags that are metadata, not words: a run of two or more that opens or closes ``tokens``
-    (``## Optimizers #ml #todo``), or every one where there is nothing else (spaces and stamps aside).
-    A single tag is a word as Obsidian shows it: "a #python script", "#include pulls in a header"."""
+    (``## Optimizers #ml #todo``), or after the full stop that ends them ("… in 1885. [01:12] #history"),
+    or every one where there is nothing else (spaces and stamps aside). A single tag is otherwise a word
+    as Obsidian shows it: "a #python script", "#include pulls in a header"."""
     edges: set[int] = set()
     for order in (range(len(tokens)), range(len(tokens) - 1, -1, -1)):
         run: list[int] = []
@@ -165,7 +166,7 @@ def _edge_tags(tokens: list[Token]) -> set[int]:
             if kind == "tag":
                 run.append(i)
             elif not (kind in ("stamp", "softbreak") or (kind == "text" and not tokens[i]["raw"].strip())):
-                if len(run) > 1:
+                if len(run) > 1 or (run and order.step < 0 and kind == "text" and _ends_sentence(tokens[i]["raw"])):
                     edges.update(run)
                 break
         else:  # nothing but tags
@@ -390,9 +391,11 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
                 leading = _stamps_first(tokens)
             # a line that ends with a stamp ends its sentence, full stop or not ("Claim [12:34]\nNext claim");
             # so does the line before a stamp, where stamps come first
+            # (where stamps come first, one alone on its line is the next line's: "[0:04]\nThis is a three …")
             if kind == "linebreak" or (after is not None and (
                     (leading and after["type"] == "stamp")
-                    or ((ended or tokens[i - 1]["type"] == "stamp") and _opens(_first_plain(after).lstrip())))):
+                    or ((ended or tokens[i - 1]["type"] == "stamp") and _opens(_first_plain(after).lstrip())
+                        and not (leading and all(t["type"] == "stamp" for t in current))))):
                 current = []
                 sentences.append((current, lines))
                 ended = False

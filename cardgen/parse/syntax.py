@@ -341,6 +341,32 @@ def chapter_stamp(heading: str) -> str:
     return _CHAPTER_LAST.sub(lambda m: f" [{m.group(1) or m.group(2)}]", chapter_item(heading), count=1)
 
 
+# a line that opens with a time: alone ("0:04", as YouTube's transcript is copied: the time, then on the
+# next line what is said), or before what is said then ("00:12 - Kubernetes was …")
+_TIME_LINE = re.compile(rf"^[ \t]*\(?({_CLOCK})\)?(?:[ \t]*[-–—|][ \t]*(?=\S)|[ \t]+(?=[^\sa-z])|[ \t]*$)", re.M)
+
+
+def timed_lines(text: str) -> str:
+    """A paragraph of two or more lines that open with a time: each such time in brackets, read then as
+    a stamp that comes first on its line (a transcript, a list of moments written as lines)."""
+    if len(_TIME_LINE.findall(text)) < 2:
+        return text
+    return _TIME_LINE.sub(lambda m: f"[{m.group(1)}] ", text)
+
+
+_CLOCK_FIRST = re.compile(rf"^[ \t]*({_CLOCK})[ \t]+(?=[^\sa-z])")  # (not "12:34 people attended …")
+
+
+def _timed_items(items: list[dict[str, Any]]) -> None:
+    """A list of two or more items that open with a time and a space ("- 14:05 Deployments manage …"):
+    each such time is read as a stamp (alone in an item, "16:10 displays" might be a ratio's words)."""
+    firsts = [item["children"][0] for item in items if item.get("children") and "text" in item["children"][0]]
+    timed = [t for t in firsts if _CLOCK_FIRST.match(t["text"])]
+    if len(timed) >= 2:
+        for t in timed:
+            t["timed"] = True
+
+
 def chapter_item(text: str) -> str:
     """``text`` with a chapter time at its start in brackets ("- 03:30 - The kubelet …", a list of
     chapters as a video's description gives it)."""
@@ -364,6 +390,8 @@ class _SourceKeepingMarkdown(mistune.Markdown):
     def _parse_inline(self, tokens: list[dict[str, Any]], env: Any) -> None:
         for tok in tokens:
             if "children" in tok:
+                if tok["type"] == "list":
+                    _timed_items(tok["children"])
                 self._parse_inline(tok["children"], env)
             elif "text" in tok:
                 text = tok.pop("text")
@@ -372,8 +400,13 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                     text = _BLOCK_ID.sub("", text)
                 if tok["type"] == "heading":
                     text = chapter_stamp(text.strip())
+                elif tok.get("timed"):
+                    text = chapter_item(text.lstrip())
+                    text = _CLOCK_FIRST.sub(r"[\1] ", text, count=1)
                 elif tok["type"] == "block_text" and ":" in text[:9]:  # a tight list's item
                     text = chapter_item(text.lstrip())
+                elif tok["type"] == "paragraph" and "\n" in text and ":" in text:
+                    text = timed_lines(text)
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
             elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as
