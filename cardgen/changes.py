@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from cardgen.apkg.collection import drop_note, put_notes
-from cardgen.apkg.models import STATUS_FIELD
+from cardgen.apkg.models import SOURCE_FIELD, STATUS_FIELD
 from cardgen.concepts import merged_definition
 from cardgen.faults import checkpoint
 from cardgen.ids import Reattachment, card_guid, concept_key, moved_claims, ranked_keys, reattach, settle_ranks
@@ -45,6 +45,11 @@ def _retire(card: StoredCard, now: int, why: str = "") -> None:
         f"search tag:{RETIRED_TAG} in Anki's browser, and delete them when you no longer want them.")
     card.tags = sorted({*card.tags, RETIRED_TAG})
     card.retired = now
+
+
+def _unlined(source: str) -> str:
+    """The Source field without its line: ``<a href="…">note.md:12</a>`` -> ``<a href="…">note.md``."""
+    return source.rpartition(":")[0]
 
 
 class Planner:
@@ -179,7 +184,8 @@ class Planner:
             kind = "new"
         else:
             card.guid, card.nid = prev.guid, prev.nid
-            if prev.fp == card.fp and prev.retired is None:
+            if prev.retired is None and (
+                    prev.fp == card.fp or (prev.line != card.line and self._moved_only(card, prev))):
                 card.mod = prev.mod
                 self.changes.unchanged += 1
                 kind = "unchanged"
@@ -189,6 +195,16 @@ class Planner:
                 kind = "updated"
         self._count(card.note, kind, 1)
         return kind
+
+    def _moved_only(self, card: StoredCard, prev: Previous) -> bool:
+        """Whether ``card`` differs from its earlier self only by its line in its note (the Source field's
+        "note.md:12"), as when text above it was edited. Written again, it would replace in Anki what the
+        learner changed of it, for nothing: it keeps the line it had until it changes."""
+        old = self.store.prev_card(prev)
+        return (old.kind == card.kind and old.deck == card.deck and sorted(old.tags) == sorted(card.tags)
+                and len(old.fields) == len(card.fields)
+                and all(a == b or (i == SOURCE_FIELD and _unlined(a) == _unlined(b))
+                        for i, (a, b) in enumerate(zip(old.fields, card.fields, strict=True))))
 
     def _shared(self, terms: set[str]) -> set[str]:
         """The terms that already have one card for all the notes defining them."""

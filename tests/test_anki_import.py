@@ -386,6 +386,28 @@ def test_edit_answer_updates_in_place_and_keeps_reviews(tmp_path: Path, small_va
     assert log_counts(log3)["duplicate"] == n_cards and log_counts(log3)["updated"] == 0, log_counts(log3)
 
 
+def test_text_added_above_a_card_leaves_the_learners_edit_of_it(tmp_path: Path, small_vault: Path, col) -> None:
+    """Lines added above a card move it in its note, and only its Source field's "note.md:12" would change.
+    Before, every card below was updated, and the import replaced what the learner had changed in Anki."""
+    out = tmp_path / "out"
+    import_apkg(col, build(small_vault, out, T0).output)
+    photo = small_vault / "photosynthesis.md"
+    [mine] = [r for r in notes_by_id(col).values() if source_path(r) == "photosynthesis.md"
+              and r.notetype == "cardgen cloze"][:1]
+    note = col.get_note(mine.nid)
+    note["Back Extra"] = "My own mnemonic: RuBisCO is the slow enzyme."
+    col.update_note(note)
+    text = photo.read_text(encoding="utf-8")
+    body = text.index("\n---", 3) + 5
+    photo.write_text(text[:body] + "\n%% reviewed again on Monday, with the lecture slides %%\n\n" + text[body:],
+                     encoding="utf-8")
+    report = build(small_vault, out, T0 + 10)
+    assert report.changes["updated"] == 0 and report.changes["new"] == 0, report.changes
+    counts = log_counts(import_apkg(col, report.output))
+    assert counts["updated"] == 0 and counts["new"] == 0, counts
+    assert col.get_note(mine.nid)["Back Extra"] == "My own mnemonic: RuBisCO is the slow enzyme."
+
+
 def test_identity_survives_edits_in_anki(tmp_path: Path, small_vault: Path, col) -> None:
     out = tmp_path / "out"
     v1 = build(small_vault, out, T0)

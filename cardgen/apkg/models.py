@@ -21,6 +21,8 @@ STATUS_FIELD = BASIC_FIELDS.index("Status")
 assert STATUS_FIELD == CLOZE_FIELDS.index("Status")
 CONTEXT_FIELD = BASIC_FIELDS.index("Context")
 assert CONTEXT_FIELD == CLOZE_FIELDS.index("Context")
+SOURCE_FIELD = BASIC_FIELDS.index("Source")
+assert SOURCE_FIELD == CLOZE_FIELDS.index("Source")
 
 
 def build_models(templates: dict[str, str]) -> tuple[genanki.Model, genanki.Model]:
