@@ -181,6 +181,27 @@ def test_a_speaker_label_is_never_hidden(speaker: str) -> None:
     assert card.front.startswith(f"{speaker}: ") and "{{c1::" not in card.front.split(":", 1)[0]
 
 
+def test_a_nested_callout_comes_after_the_one_it_is_in() -> None:
+    """Before, the section's answer showed the inner callout's text first, and the outer callout's card
+    linked the inner one's moment too."""
+    cards = cards_of("t.md", "---\ntitle: Bayes\nvideoId: HZGCoVF3YvM\n---\n\n## Bayes rule\n\n> [!info] Posterior\n"
+                     "> The posterior is proportional to the likelihood times the prior. [02:30]\n"
+                     "> > [!example] Medical test\n> > A test with 99% sensitivity still yields mostly false "
+                     "positives when the disease is rare. [04:10]\n")
+    assert [(c.front, [m.seconds for m in c.moments]) for c in cards] == [
+        ("In “Bayes”: what are the key points about <b>Bayes rule</b>?", [150]),
+        ("What is <b>Posterior</b>?", [150]),
+        ("Work through the example: <b>Medical test</b>", [250]),  # was "What is <b>Medical test</b>?"
+    ]
+    assert cards[0].back.startswith("<p>The posterior is proportional")
+
+
+def test_a_details_summary_that_names_the_widget_is_no_word_of_the_card() -> None:
+    [card] = cards_of("t.md", "---\ntitle: T\n---\n\n## Transcript\n\n<details>\n<summary>Click to expand</summary>\n\n"
+                      "**Andy Galpin:** So the main thing is you have to keep challenging the tissue.\n\n</details>\n")
+    assert "Click" not in card.back and card.back.startswith("<p><b>Andy Galpin:</b>")
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

@@ -1512,7 +1512,7 @@ def test_stamps_in_an_html_block_mark_its_sentences() -> None:
     assert [html_of(b) for b in s.blocks] == [
         "Pro Tip from Silvin Exclude users who cancel their free trial within the first hours. "
         "This prevents negative signals from skewing your optimization.",
-        "More The second detail sentence is long enough to be a claim.",
+        "The second detail sentence is long enough to be a claim.",  # "More" names the widget: not a word
         "<div>No stamp here, so it stays as it was.</div>\n"]
 
 

@@ -376,6 +376,13 @@ def chapter_item(text: str) -> str:
 # Obsidian's block ids (``... the surface ^mom``, or ``^table-1`` on a line after the block): for links, never shown
 _BLOCK_ID = re.compile(r"(?:^|[ \t])\^[A-Za-z0-9-]+[ \t]*$", re.M)
 _HIDDEN_HTML = re.compile(r"<(script|style|template)\b[^>]*>[\s\S]*?</\1\s*>", re.I)  # content no reader sees
+# a <details> block's summary that only names the widget ("Click to expand"): not a word of the card
+_UI_SUMMARY = re.compile(r"<summary\b[^>]*>\s*(?:click(?: here)? to (?:expand|open|show|view|see)|show(?: more)?|"
+                         r"expand|more|details|toggle|read more)\s*[.:…]?\s*</summary>", re.I)
+
+
+def without_widgets(html: str) -> str:
+    return _UI_SUMMARY.sub("", html) if "<summary" in html else html
 
 
 class _SourceKeepingMarkdown(mistune.Markdown):
@@ -412,7 +419,7 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as
                 # anywhere else: read as a paragraph of inline HTML (sanitized like any note's HTML)
                 tok["type"], tok["src"] = "paragraph", tok["raw"]
-                tok["children"] = self.inline(_HIDDEN_HTML.sub(" ", tok["raw"]).strip(), env)
+                tok["children"] = self.inline(without_widgets(_HIDDEN_HTML.sub(" ", tok["raw"])).strip(), env)
 
 
 def create_parser() -> mistune.Markdown:

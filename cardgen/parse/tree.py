@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from cardgen.markup import escape, label_of, prose_words, sanitize, text_of
 from cardgen.model import Block, Callout, Section, Sentence, Text
 from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences, unique
+from cardgen.parse.syntax import without_widgets
 from cardgen.timestamps import Moment
 
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
@@ -159,7 +160,7 @@ class Walker:
             html = f"\\[{escape(tok['raw'].strip())}\\]"
             return Block("math", (("whole", Text(html, tok["raw"].strip())),), self.loc.line_of(tok["raw"]))
         if kind == "block_html":
-            html = sanitize(tok["raw"])
+            html = sanitize(without_widgets(tok["raw"]))
             plain = clean(text_of(html))
             return Block("html", (("whole", Text(html, plain)),), self.loc.line_of(tok["raw"])) if plain else None
         if kind == "heading":  # a heading inside a list or quote: bold text, not a section
@@ -213,9 +214,10 @@ class Walker:
         return Block("list", tuple(units), line) if line is not None else None
 
     def quote(self, tok: Token, sink: Sink) -> Block | None:
+        start = len(sink.callouts)
         callout = self.callout(tok, sink)
         if callout is not None:
-            sink.callouts.append(callout)
+            sink.callouts.insert(start, callout)  # before the callouts nested in it, as the note has them
             return None
         inner = self.blocks(tok["children"], sink)
         if not inner:
@@ -262,7 +264,9 @@ class Walker:
             self.ctx.problems.append(
                 (line, f"callout [!{kind}] has no body, so it makes no card; add a '> ' line under it"))
         outer.callouts.extend(sink.callouts)
-        moments = unique(title_moments + sink.moments)
+        # (not the moments of a callout nested in it: they are that one's)
+        nested = {m for c in sink.callouts for m in c.moments}
+        moments = unique(title_moments + ([m for m in sink.moments if m not in nested] if nested else sink.moments))
         outer.moments.extend(moments)
         return Callout(kind, title if title.plain else None, tuple(blocks), moments, line, link)
 
