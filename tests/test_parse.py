@@ -716,6 +716,15 @@ def test_a_link_to_a_moment_that_only_points_at_it_is_a_stamp(label: str) -> Non
     assert seconds(claim.moments) == (62,)
 
 
+def test_a_vimeo_stamp_link_is_a_moment_of_the_notes_video() -> None:
+    """Before, "[02:30](https://vimeo.com/…#t=150s)" made no claim and showed as a link in the answer."""
+    note, _ = parse("---\ntitle: Design Talk\nvideoUrl: https://vimeo.com/76979871\n---\n\n## Type\n\n"
+                    "The measure of a line should be around sixty-six characters. [02:30](https://vimeo.com/76979871#t=150s)")
+    [claim] = note.sections[0].claims
+    assert claim.text.plain == "The measure of a line should be around sixty-six characters."
+    assert claim.moments == (Moment(150),)
+
+
 def test_a_link_to_a_moment_with_words_of_the_sentence_stays_text() -> None:
     url = "https://www.youtube.com/watch?v=kCc8FmEb1nY&t=62"
     [claim] = section(f"As [the lecture explains]({url}), layer normalization stabilises deep stacks.").claims

@@ -150,6 +150,9 @@ def parse_anchor(inline: Any, m: re.Match, state: Any) -> int:
     return m.end()
 
 
+_VIMEO = re.compile(r"https?://(?:www\.|player\.)?vimeo\.com/", re.I)
+
+
 def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
     url = m.group("link_url")
     if url.startswith("#"):
@@ -159,6 +162,10 @@ def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
         return m.end()
     parts = find_parts(m.group("link_label"))
     video = youtube_id(url)
+    if video is None and _VIMEO.match(url) and url_seconds(url) is not None:
+        # a Vimeo note's stamp, "[02:30](https://vimeo.com/76979871#t=150s)": a moment of the note's own video
+        _stamp(state, m.group(0), parts, seconds=url_seconds(url))
+        return m.end()
     if video is None:  # a stamp-labelled link somewhere else: keep it as a plain link
         state.append_token({"type": "link", "children": [{"type": "text", "raw": m.group("link_label")}],
                             "attrs": {"url": url}})
