@@ -154,6 +154,16 @@ def test_a_claim_that_refers_back_shows_what_it_refers_to() -> None:
     assert claims[2].context.endswith('<div class="cg-before">Kurtosis measures the tails of a distribution.</div>')
 
 
+def test_the_sentence_before_a_claim_is_not_shown_when_a_form_of_the_hidden_word_is_in_it() -> None:
+    """"… not more precise than …" above "… the {{c1::precision}} of a measurement" gives it away (a blind
+    judge's reading found six such cards)."""
+    [claim] = [c for c in cards_of("t.md", "---\ntitle: Figures\n---\n\n## Why\n\nThe goal is a result no more "
+                                           "precise than the measurements used. They indicate which digits truly "
+                                           "carry information about the **precision** of a measurement [00:10].\n")
+               if c.extractor == "claims"]
+    assert "{{c1::precision}}" in claim.front and "cg-before" not in claim.context
+
+
 def test_chinese_and_japanese_claims_make_cards() -> None:
     """Before, a sentence without spaces counted as one word, under the six a claim needs: no card."""
     cards = cards_of("t.md", "---\ntitle: 量子力学入門\n---\n\n## 基本概念\n\n"
@@ -191,7 +201,7 @@ def test_a_nested_callout_comes_after_the_one_it_is_in() -> None:
     assert [(c.front, [m.seconds for m in c.moments]) for c in cards] == [
         ("In “Bayes”: what are the key points about <b>Bayes rule</b>?", [150]),
         ("What is <b>Posterior</b>?", [150]),
-        ("Work through the example: <b>Medical test</b>", [250]),  # was "What is <b>Medical test</b>?"
+        ("Explain the example: <b>Medical test</b>", [250]),  # was "What is <b>Medical test</b>?"
     ]
     assert cards[0].back.startswith("<p>The posterior is proportional")
 

@@ -113,8 +113,8 @@ def question(note: Note, section: Section, callout: Callout) -> str:
         return f"What does the quote “{escape(title.strip(chr(34) + '“”'))}” say?"
     if noun in _ADVICE:
         return f"Explain the {noun}: <b>{escape(title)}</b>"
-    if noun == "example":  # [!example] Medical test: an example to work through, not a term to define
-        return f"Work through the example: <b>{escape(title)}</b>"
+    if noun == "example":  # [!example] Medical test: an example to explain, not a term to define
+        return f"Explain the example: <b>{escape(title)}</b>"
     if _is_term(title):
         if title.lower().startswith("the "):
             title = "the " + title[4:]

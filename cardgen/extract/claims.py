@@ -363,10 +363,17 @@ def _before(claim: Sentence) -> Text | None:
 
 
 def _tells(before: Text, text: str) -> bool:
-    """Whether the sentence shown before a cloze holds its hidden term."""
+    """Whether the sentence shown before a cloze gives its hidden term away: holds a word of it, or one
+    that starts as one of its words does ("precise" for "precision", "explode" for "explosion")."""
     start = text.index("{{c1::") + 6
     hidden = htmllib.unescape(_TAG.sub("", text[start:text.index("}}", start)]))
-    return bool(_spots(hidden, before.plain, before.plain.lower()))
+    shown = _ANY_WORD.findall(before.plain.lower())
+    stems = {w[:_STEM] for w in shown}
+    return any(w[:_STEM] in stems if len(w) >= _STEM else w in shown for w in _ANY_WORD.findall(hidden.lower())) \
+        or bool(_spots(hidden, before.plain, before.plain.lower()))
+
+
+_STEM = 5  # letters two words share at the start to be one word's forms, near enough
 
 
 def _quote(claim: Sentence, words: int = 12) -> str:
