@@ -97,7 +97,9 @@ class Reattachment:
 
 
 def _words(card: StoredCard) -> frozenset[str]:
-    return frozenset(_TAGS.sub(" ", " ".join(card.fields[:2])).lower().split())
+    # a claim's own words: its back shows what it announces (a formula, a list), no word of the claim
+    shown = card.fields[0] if card.kind == "cloze" else " ".join(card.fields[:2])
+    return frozenset(_TAGS.sub(" ", shown).lower().split())
 
 
 def _similarity(a: StoredCard, b: StoredCard) -> float:

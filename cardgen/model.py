@@ -37,6 +37,7 @@ class Sentence:
     line: int
     lead: str = ""  # the list item it is a sub-item of ("Pretraining" over "- uses next-token prediction")
     before: Text | None = None  # the sentence it refers back to ("It is calculated as …"), in its paragraph
+    after: Block | None = None  # what it announces ("… is given by the formula:"): the block after its paragraph
 
 
 @dataclass(slots=True)

@@ -212,6 +212,18 @@ def test_a_details_summary_that_names_the_widget_is_no_word_of_the_card() -> Non
     assert "Click" not in card.back and card.back.startswith("<p><b>Andy Galpin:</b>")
 
 
+@pytest.mark.parametrize(("announced", "shown"), [
+    ("$$V - E + F = 2$$", "\\[V - E + F = 2\\]"),
+    ("- vertices, the points\n- edges, the lines", "<ul><li>vertices, the points</li><li>edges, the lines</li></ul>"),
+])
+def test_a_claim_that_announces_a_block_shows_it_on_its_back(announced: str, shown: str) -> None:
+    """Before, "… is given by the formula: {{c1::…}}" was all the card had: the formula was left out."""
+    cards = cards_of("t.md", "---\ntitle: Euler\n---\n\n## Formula\n\nThe relationship between the vertices, edges and "
+                     f"faces of a planar graph is given by the formula: [01:10]\n\n{announced}\n\nA closing remark.\n")
+    [claim] = [c for c in cards if c.extractor == "claims"]
+    assert claim.front.endswith("formula:") and claim.back == shown
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import context, heading_of, is_sponsored, ranked, slug
+from cardgen.extract.common import LEAD_IN_WORDS, context, heading_of, is_sponsored, ranked, slug, study_answer
 from cardgen.markup import MATH_OR_CODE, UNSPACED, escape
 from cardgen.model import Card, Diagnostic, Note, Sentence, Text
 from cardgen.settings import HIDDEN_WORDS
@@ -428,6 +428,8 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
 
             if claim.moments[0].video:
                 anchor += f"@{claim.moments[0].video}"
+            # a claim that announces a formula, a list, a table ("… is given by the formula:"): shown on its back
+            back = study_answer([claim.after], options.answer_words + LEAD_IN_WORDS).html if claim.after else ""
             cards.append(Card(key=f"{note.key}#claims#{anchor}", kind="cloze", extractor="claims", front=text,
-                              back="", context=crumb, heading=heading, moments=claim.moments, line=claim.line))
+                              back=back, context=crumb, heading=heading, moments=claim.moments, line=claim.line))
     return cards

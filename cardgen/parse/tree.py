@@ -49,6 +49,7 @@ class Sink:
     callouts: list[Callout] = field(default_factory=list)
     moments: list[Moment] = field(default_factory=list)
     loose: list[Moment] = field(default_factory=list)  # stamps standing alone on a line
+    announcing: Sentence | None = None  # a claim that ended its paragraph with a colon: the next block is its
 
 
 @dataclass
@@ -143,6 +144,15 @@ class Walker:
         return [b for b in (self.block(t, sink) for t in tokens) if b is not None]
 
     def block(self, tok: Token, sink: Sink) -> Block | None:
+        announcing = sink.announcing
+        block = self._block(tok, sink)
+        if block is not None and block.kind != "paragraph":  # (a paragraph says whether it announces)
+            if announcing is not None:
+                announcing.after = block  # "… is given by the formula:", and the formula
+            sink.announcing = None
+        return block
+
+    def _block(self, tok: Token, sink: Sink) -> Block | None:
         kind = tok["type"]
         if kind in ("paragraph", "block_text"):
             return self.paragraph(tok, sink)
@@ -184,6 +194,7 @@ class Walker:
                     s.before = units[-1][1]
                 self._claim(s, sink)
             units.append(("sentence", s.text))
+            sink.announcing = s if sink.claims and sink.claims[-1] is s and s.text.plain.endswith(":") else None
         return Block("paragraph", tuple(units), line) if units else None
 
     def list_block(self, tok: Token, sink: Sink) -> Block | None:
