@@ -7,8 +7,8 @@ three-part stamp as minutes and seconds when
 * its first field is 24 or more (no video note is a day long), or
 * the whole note shows the slip: three or more three-part stamps, every one ending in ``:00``, not
   all in the first hour (``[00:01:00]``, ``[00:04:00]``, ``[00:09:00]`` are whole minutes: read as
-  the slip, the whole note would be said in its video's first ten seconds); or three in four of
-  them or more end so, one with an hour field no video note reaches (``SLIP_HOURS`` or more).
+  the slip, the whole note would be said in its video's first ten seconds); or ten or more, nine in
+  ten of them, end so, one with an hour field few videos reach (``SLIP_HOURS`` or more).
   The tools that slip write ``:00`` on nearly every stamp and a few others with a small third field
   (``[02:01:43]`` among ``[07:51:00]``, ``[21:49:00]`` … in a 22-minute talk: 2:01, not 2 h 1), but
   a long podcast's chapters are whole minutes too (``[01:10:00]``, ``[02:30:00]`` among
@@ -33,7 +33,8 @@ _YOUTUBE_ID = re.compile(r"^[\w-]{11}$")
 _YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be",
              "music.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com"}
 _T_PARAM = re.compile(r"^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})s?)?$")
-SLIP_HOURS = 6  # an hour field this high, among stamps that mostly end in :00, is minutes (see module doc)
+# among stamps that mostly end in :00 (SLIP_MIXED or more, nine in ten), an hour field this high is minutes
+SLIP_HOURS, SLIP_MIXED = 12, 10
 LONGEST = 100 * 3600  # seconds: no video runs this long, so a t= past it is a slip of the keyboard
 
 Parts = tuple[int, ...]
@@ -80,7 +81,7 @@ def note_has_slip(stamps: Iterable[Parts]) -> bool:
         return False
     if len(whole) == len(triples):
         return any(p[0] for p in whole)
-    return len(whole) * 4 >= len(triples) * 3 and any(p[0] >= SLIP_HOURS for p in whole)
+    return len(whole) >= SLIP_MIXED and len(whole) * 10 >= len(triples) * 9 and any(p[0] >= SLIP_HOURS for p in whole)
 
 
 def is_slip_reading(parts: Parts, slip: bool) -> bool:

@@ -224,6 +224,24 @@ def test_a_claim_that_announces_a_block_shows_it_on_its_back(announced: str, sho
     assert claim.front.endswith("formula:") and claim.back == shown
 
 
+def test_a_lead_in_before_a_long_block_does_not_name_the_subsections() -> None:
+    """A reviewer's case: the lead-in announces a code block too long to show; the subsections after it
+    are no points of it."""
+    code = "\n".join(f"export PATH_{i}=/opt/tool/bin/{i}" for i in range(40))
+    cards = cards_of("t.md", f"---\ntitle: T\n---\n\n## Install\n\nPut these lines in your shell profile first:\n\n"
+                     f"```sh\n{code}\n```\n\n### On Linux\n\nUse apt.\n\n### On macOS\n\nUse brew.\n")
+    [back] = [c.back for c in cards if c.heading == "Install"]
+    assert "Linux" not in back
+
+
+def test_an_exporters_metadata_list_makes_no_card_but_a_section_on_metadata_does() -> None:
+    readwise = cards_of("t.md", "# Sam Altman\n\n![rw-book-cover](https://images.example.com/cover.jpg)\n\n## Metadata\n"
+                                "- Author: [[Lex Fridman Podcast]]\n- URL: https://www.youtube.com/watch?v=L_Guz73e6fw\n")
+    assert readwise == []  # (the cover was a card "[rw-book-cover]", the list another)
+    [exif] = cards_of("t.md", "## Metadata\n\nEXIF metadata stores the camera model and the exposure of each photo.\n")
+    assert exif.heading == "Metadata"
+
+
 def test_callout_questions():
     cards = {c.line: c.front for c in cards_of("callout-kinds.md") if c.extractor == "callouts"}
     assert list(cards.values()) == [

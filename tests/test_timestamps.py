@@ -97,9 +97,12 @@ def test_to_seconds(parts: tuple[int, ...], slip: bool, seconds: int) -> None:
     ([(0, 1, 0), (53, 18, 0)], True),
     ([(1, 7, 0), (1, 8, 0)], False),  # only two: too few to call it a slip
     ([(1, 7, 0), (1, 8, 0), (1, 9, 5)], False),  # one real second field: read as written
-    ([(7, 51, 0), (2, 47, 0), (21, 49, 0), (2, 1, 43)], True),  # one in four: the tool's own, 21 is no hour
+    # a 22-minute talk: 34 stamps end in :00 up to 21:49:00, one does not (the tool's own)
+    ([(2, 1, 43)] + [(m, 7 * m % 60, 0) for m in range(2, 22, 2)], True),
     ([(0, 15, 0), (1, 10, 0), (2, 30, 0), (2, 47, 12)], False),  # a long podcast's whole-minute chapters
-    ([(7, 51, 0), (8, 47, 0), (9, 49, 0), (2, 1, 43), (2, 1, 44)], False),  # two in five: as written
+    ([(0, 5, 0), (1, 30, 0), (3, 45, 0), (6, 10, 0), (6, 12, 35)], False),  # a 10-hour course's chapters
+    ([(2, 1, 43)] + [(m, 7 * m % 60, 0) for m in range(2, 12)], False),  # no hour field of 12 or more
+    ([(2, 1, 43), (3, 1, 43)] + [(m, 7 * m % 60, 0) for m in range(2, 22, 2)], False),  # two in twelve: as written
     ([(1, 7, 0), (1, 8, 0), (1, 9, 0), (5, 30)], True),  # two-part stamps do not count
     ([(5, 30), (6, 0), (7, 0)], False),  # no three-part stamps at all
     ([(0, 2, 3), (0, 47, 47), (1, 2, 7)], False),  # an ordinary hh:mm:ss note

@@ -26,10 +26,12 @@ _SPONSOR = re.compile(r"\bsponsor(?:s|ed|ship)?\b", re.I)
 
 
 # the show's own business, not what it teaches: its list of chapters, its socials, its merch
-# (and what an app's export says of the episode: Readwise's and Snipd's "Metadata", "Episode metadata")
+# (and what a podcast app's export says of the episode: Snipd's "Episode metadata")
 _SHOW_BUSINESS = re.compile(r"^(show notes|chapters|timestamps|socials?|social media|follow (us|me)\b.*|tweet us\b.*|"
                         r"hit us up\b.*|connect with (us|me)\b.*|support the (show|channel)\b.*|merch|"
-                        r"(episode |book |video )?metadata)\s*:?$", re.I)
+                        r"episode metadata)\s*:?$", re.I)
+# an exporter's list of fields, as Readwise writes under "## Metadata": "Author: …", "Full Title: …", "URL: …"
+_FIELD_ITEM = re.compile(r"[\w .-]{1,30}: \S")
 
 
 def is_pointer(title: str) -> bool:
@@ -38,7 +40,14 @@ def is_pointer(title: str) -> bool:
 
 def is_logistics(title: str) -> bool:
     """A section of the show's own business (its chapters, its socials): no card of its own."""
-    return title[:1] in "BCEFHMSTVbcefhmstv" and _SHOW_BUSINESS.match(title) is not None
+    return title[:1] in "CEFHMSTcefhmst" and _SHOW_BUSINESS.match(title) is not None
+
+
+def is_export_fields(section: Section) -> bool:
+    """A section that is a list of an exporter's fields (Readwise's ``## Metadata``: ``- Author: …``)."""
+    return bool(section.blocks) and all(
+        block.kind == "list" and all(_FIELD_ITEM.match(unit.plain) for _, unit in block.units)
+        for block in section.blocks)
 
 
 def is_sponsored(section: Section) -> bool:

@@ -17,6 +17,7 @@ from cardgen.extract.common import (
     card_moments,
     context,
     heading_of,
+    is_export_fields,
     is_logistics,
     is_pointer,
     is_sponsored,
@@ -76,6 +77,11 @@ def _moments(note: Note, section: Section) -> tuple[Moment, ...]:
     return tuple(dict.fromkeys(moments + section.loose)) if section.loose else moments
 
 
+def _ends_on_lead_in(section: Section) -> bool:
+    last = section.blocks[-1]
+    return last.kind == "paragraph" and last.units[-1][1].plain.rstrip().endswith(":")
+
+
 def _subsections(sections: list[Section], i: int) -> list[Section]:
     """The subsections one level down of ``sections[i]``, in order."""
     trail = sections[i].trail
@@ -95,11 +101,13 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
     cards = []
     for i, (section, anchor) in enumerate(zip(sections, anchors, strict=True)):
         heading = heading_of(section)
-        if is_sponsored(section) or is_pointer(heading) or is_logistics(heading):  # an advert; links to follow
+        if (is_sponsored(section) or is_pointer(heading) or is_logistics(heading)  # an advert; links to follow
+                or (heading.casefold() == "metadata" and is_export_fields(section))):
             continue
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
                               options.answer_words)
-        if section.blocks and answer.plain.rstrip().endswith(":"):  # "The following steps …:", then the steps
+        # "The following steps …:", then the steps in subsections (not after a block the lead-in announces)
+        if section.blocks and answer.plain.rstrip().endswith(":") and _ends_on_lead_in(section):
             answer = with_points(answer, [s.heading for s in _subsections(sections, i) if s.heading is not None],
                                  options.answer_words)
         if not answer.plain or _mostly_links(answer.html) or _IMAGES_ONLY.match(answer.plain):

@@ -24,7 +24,7 @@ import mistune
 from mistune.plugins.footnotes import INLINE_FOOTNOTE, REF_FOOTNOTE, parse_inline_footnote, parse_ref_footnote
 from mistune.plugins.table import table
 
-from cardgen.timestamps import STAMP, find_parts, parse_parts, url_seconds, youtube_id
+from cardgen.timestamps import STAMP, find_parts, parse_parts, to_seconds, url_seconds, youtube_id
 
 _RUN = rf"{STAMP}(?:\s*(?:-->|[-–—,]|to)\s*{STAMP})*"  # --> as subtitle files write a cue's span
 
@@ -301,7 +301,8 @@ class _InlineParser(mistune.InlineParser):
 
     def parse_link_close(self, m: re.Match[str], state: Any) -> int:
         """A link to a moment of a YouTube video whose label only points at it (an icon, its time) is a
-        stamp: the sentence before it is the claim, as for ``[02:03](#t=…)``, and the label goes."""
+        stamp: the sentence before it is the claim, as for ``[02:03](#t=…)``, and the label goes. A label
+        with a letter or digit that is no time is words of the sentence ("[92.3%](…&t=62) accuracy")."""
         end = super().parse_link_close(m, state)
         tok = state.tokens[-1] if state.tokens else None
         if tok is not None and tok["type"] == "link":
@@ -310,7 +311,7 @@ class _InlineParser(mistune.InlineParser):
             if seconds is not None:
                 label = _label_text(tok["children"]).strip()
                 video = youtube_id(url)
-                if video and (not any(c.isalpha() for c in label) or _MOMENT_LABEL.fullmatch(label)):
+                if video and (not any(c.isalnum() for c in label) or _MOMENT_LABEL.fullmatch(label)):
                     state.tokens[-1] = {"type": "stamp", "raw": url,
                                         "attrs": {"parts": [], "seconds": seconds, "video": video}}
         return end
@@ -334,7 +335,8 @@ _PLAIN_CLOCK = r"0\d?:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2}"
 # (maybe after an icon, "▶ 05:30 - Setup"; after a clock's, any time: "⏱️ 15:45 Licensing")
 _CHAPTER_FIRST = re.compile(rf"^(?:[^\x00-\x7f\w\s]\ufe0f?\s*)?(?:\(({_CLOCK})\)\s*|({_CLOCK})(?!:\d)\s*[-–—:|]\s*|"
                             rf"({_PLAIN_CLOCK})\s+)(?=\S)|^[⏱⏰⌚\U0001f550-\U0001f567]\ufe0f?\s*({_CLOCK})\s+(?=\S)")
-_CHAPTER_LAST = re.compile(rf"(?:\s*\(({_CLOCK})\)|\s+[-–—|]\s*({_CLOCK}))\s*$")  # "Adam (14:20)", "Pipes — 12:10"
+# "Adam (14:20)"; after a dash only a time that can be no ratio: "Pipes — 02:10", not "Aspect ratio — 16:10"
+_CHAPTER_LAST = re.compile(rf"(?:\s*\(({_CLOCK})\)|\s+[-–—|]\s*({_PLAIN_CLOCK}))\s*$")
 _CHAPTER_ONLY = re.compile(rf"\(?({_CLOCK})\)?")  # "## 12:00": a section of chapter times, one a heading
 
 
@@ -354,23 +356,32 @@ _TIME_LINE = re.compile(rf"^[ \t]*\(?({_CLOCK})\)?(?:[ \t]*[-–—|][ \t]*(?=\S
 
 
 def timed_lines(text: str) -> str:
-    """A paragraph of two or more lines that open with a time: each such time in brackets, read then as
-    a stamp that comes first on its line (a transcript, a list of moments written as lines)."""
-    if len(_TIME_LINE.findall(text)) < 2:
+    """A paragraph of two or more lines that open with a time, in order: each such time in brackets, read
+    then as a stamp that comes first on its line (a transcript, a list of moments written as lines)."""
+    if not _in_order(_TIME_LINE.findall(text), 2):
         return text
     return _TIME_LINE.sub(lambda m: f"[{m.group(1)}] ", text)
+
+
+def _in_order(times: list[str], least: int) -> bool:
+    """``least`` or more times, none before the one above it: a video's moments as it goes on (not
+    "3:59 Bannister's time, 3:43 the record": times that are what is said)."""
+    if len(times) < least:
+        return False
+    seconds = [to_seconds(p, False) for p in map(parse_parts, times) if p is not None]
+    return len(seconds) == len(times) and seconds == sorted(seconds)
 
 
 _CLOCK_FIRST = re.compile(rf"^[ \t]*({_CLOCK})[ \t]+(?=[^\sa-z])")  # (not "12:34 people attended …")
 
 
 def _timed_items(items: list[dict[str, Any]]) -> None:
-    """A list of two or more items that open with a time and a space ("- 14:05 Deployments manage …"):
+    """A list of three or more items that open with a time and a space, in order ("- 14:05 Deployments …"):
     each such time is read as a stamp (alone in an item, "16:10 displays" might be a ratio's words)."""
     firsts = [item["children"][0] for item in items if item.get("children") and "text" in item["children"][0]]
-    timed = [t for t in firsts if _CLOCK_FIRST.match(t["text"])]
-    if len(timed) >= 2:
-        for t in timed:
+    timed = [(t, m.group(1)) for t in firsts for m in [_CLOCK_FIRST.match(t["text"])] if m]
+    if _in_order([time for _, time in timed], 3):
+        for t, _ in timed:
             t["timed"] = True
 
 
