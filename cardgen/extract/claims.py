@@ -207,10 +207,18 @@ def _spots(term: str, text: str, low: str) -> list[int]:
         pattern = re.compile(r"(?<![\w])" + re.escape(term) + r"(?![\w])", re.I)
         return [m.start() for m in pattern.finditer(text)]
     found, at, size, last = [], low.find(t), len(t), len(low)
-    while at >= 0:
+    if not low.isascii():
+        while at >= 0:
+            end = at + size
+            if not (at and _joins(low[at - 1])) and not (end < last and _joins(low[end])):
+                found.append(at)
+            at = low.find(t, at + 1)
+        return found
+    while at >= 0:  # (most text: the test of _joins, written out)
         end = at + size
         # a word character (letter, digit or _) on either side: the term is part of a longer word
-        if not (at and _joins(low[at - 1])) and not (end < last and _joins(low[end])):
+        if not (at and (low[at - 1].isalnum() or low[at - 1] == "_")) and not (
+                end < last and (low[end].isalnum() or low[end] == "_")):
             found.append(at)
         at = low.find(t, at + 1)
     return found

@@ -104,9 +104,10 @@ def study_answer(blocks: Iterable[Block], words: int = ANSWER_WORDS) -> Text:
     total = 0
     for block in blocks:  # (read only as far as the answer goes: most sections are longer)
         for taken, (kind, unit) in enumerate(block.units):
-            if chosen and total + word_count(unit.plain) > words:
+            n = word_count(unit.plain)
+            if chosen and total + n > words:
                 return _join(_announced(chosen, len(chosen) - taken, block, words))
-            total += _take(chosen, kind, unit)
+            total += _take(chosen, kind, unit, n)
     return _join(chosen)
 
 
@@ -165,23 +166,21 @@ def _leads_in(unit: Text) -> bool:
     return unit.plain.rstrip().endswith(":")
 
 
-def _size(kind: str, unit: Text) -> int:
-    """The words ``unit`` adds to an answer (cut if long, unless it is a whole block)."""
-    n = word_count(unit.plain)
-    return n if kind == "whole" else min(n, UNIT_WORDS)
-
-
 def _shown(kind: str, unit: Text) -> int:
     """The words a reader counts in ``unit`` as shown (a table row's "Feature: Chains" is three)."""
     n = word_count(text_of(unit.html))
     return n if kind == "whole" else min(n, UNIT_WORDS)
 
 
-def _take(chosen: list[tuple[str, Text]], kind: str, unit: Text) -> int:
-    if kind != "whole" and word_count(unit.plain) > UNIT_WORDS:
-        unit = _cut(unit, UNIT_WORDS)
-    chosen.append((kind, unit))
-    return _size(kind, unit)
+def _take(chosen: list[tuple[str, Text]], kind: str, unit: Text, n: int | None = None) -> int:
+    """Add ``unit`` (of ``n`` words, when counted already) to an answer, cut if long unless it is a whole
+    block; the words it adds."""
+    n = word_count(unit.plain) if n is None else n
+    if kind == "whole":
+        chosen.append((kind, unit))
+        return n
+    chosen.append((kind, _cut(unit, UNIT_WORDS) if n > UNIT_WORDS else unit))
+    return min(n, UNIT_WORDS)
 
 
 def _join(units: list[tuple[str, Text]]) -> Text:

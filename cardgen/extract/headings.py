@@ -97,12 +97,13 @@ def _subsections(sections: list[Section], i: int) -> list[Section]:
 def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> list[Card]:
     sections = [s for s in note.sections if s.heading is not None]
     anchors = ranked(["/".join(map(slug, s.trail)) for s in sections])
-    headings = Counter([s.trail[-1].casefold() for s in sections])
+    # the headings the note has twice or more: each such question names its parent
+    twice = {h for h, n in Counter([s.trail[-1].casefold() for s in sections]).items() if n > 1}
     cards = []
     for i, (section, anchor) in enumerate(zip(sections, anchors, strict=True)):
         heading = heading_of(section)
         if (is_sponsored(section) or is_pointer(heading) or is_logistics(heading)  # an advert; links to follow
-                or (heading.casefold() == "metadata" and is_export_fields(section))):
+                or (heading[:1] in "Mm" and heading.casefold() == "metadata" and is_export_fields(section))):
             continue
         answer = study_answer(section.blocks or [b for c in section.callouts for b in c.blocks],
                               options.answer_words)
@@ -114,7 +115,7 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
             continue  # a heading that only groups subsections, a list of links to follow, a book's cover
         cards.append(Card(
             key=f"{note.key}#headings#{anchor}", kind="basic", extractor="headings",
-            front=question(note, section, _parent(note, section) if headings[heading.casefold()] > 1 else ""),
+            front=question(note, section, _parent(note, section) if twice and heading.casefold() in twice else ""),
             back=answer.html, context=context(note, section.trail),
             heading=heading, line=section.line,
             moments=_moments(note, section)))

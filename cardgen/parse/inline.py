@@ -27,9 +27,11 @@ _EMPTY_EMPHASIS = re.compile(rf"(\*\*|__|\*|_)({_MARK}[\s,;]*)+\1")
 # any script, so also a letter of one without case (and a lowercase Greek σ); a brand such as
 # iPhone; or a symbol: `code`, $100, an emoji. Not an ASCII lowercase word: "approx. five".
 _OPENER = r"(?:[\"“‘(\[]?(?:[^\W_a-z]|[a-z]+[A-Z])|[^\w\s\-–—,;:.!?)\]}\"'”’“‘(\[])"
-# (Chinese and Japanese end a sentence with 。！？ and no space after it)
-_BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})|[。！？]([」』”’)）]*)\s*(?=\S)")
+_BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})")
+# (Chinese and Japanese end a sentence with 。！？ and no space after it: sought only in text that is not ASCII)
+_WIDE_BOUNDARY = re.compile(rf"{_BOUNDARY.pattern}|[。！？]([」』”’)）]*)\s*(?=\S)")
 _WIDE_STOPS = ("。", "！", "？")
+_STOPS = (".", "!", "?", *_WIDE_STOPS)
 _STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
 _OPENS = re.compile(_OPENER)
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "J.F. Ossanna", "U.S. markets": no sentence ends there
@@ -291,18 +293,20 @@ def clean(s: str) -> str:
 
 
 _CLOSING = "\"”’')]"  # quotes and brackets that may follow a sentence's . ! or ?
+_CLOSING_ANY = _CLOSING + "」』）"  # (and its 。！？ in Chinese or Japanese)
 
 
 def _split_text(raw: str) -> list[str]:
     # a boundary is a . ! or ? with a letter or digit somewhere after it, so the last ones, with
     # what may close them, cannot be one: none before them (most tokens) and there is none to search for
     head = raw.rstrip().rstrip(_CLOSING + ".!?")
-    if "." not in head and "!" not in head and "?" not in head and (head.isascii() or not any(
+    ascii = head.isascii()
+    if "." not in head and "!" not in head and "?" not in head and (ascii or not any(
             stop in head for stop in _WIDE_STOPS)):
         return [raw]
     pieces, start = [], 0
-    for m in _BOUNDARY.finditer(raw):
-        if m.group(2) is not None:  # 。！？
+    for m in (_BOUNDARY if ascii else _WIDE_BOUNDARY).finditer(raw):
+        if m.lastindex == 2:  # 。！？
             pieces.append(raw[start:m.end(2)])
             start = m.end()
             continue
@@ -322,7 +326,7 @@ def _ends_sentence(raw: str) -> bool:
     """``raw`` ends with . ! or ?, then maybe closing quotes or brackets, then maybe spaces.
 
     Stripped from the end rather than searched for with a regex, which tries every . on the way."""
-    return raw.rstrip().rstrip(_CLOSING + "」』）").endswith((".", "!", "?", *_WIDE_STOPS))
+    return raw.rstrip().rstrip(_CLOSING_ANY).endswith(_STOPS)
 
 
 def _opens(text: str) -> bool:

@@ -430,8 +430,8 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                     text = _CLOCK_FIRST.sub(r"[\1] ", text, count=1)
                 elif tok["type"] == "block_text" and ":" in text[:9]:  # a tight list's item
                     text = chapter_item(text.lstrip())
-                elif tok["type"] == "paragraph" and "\n" in text and ":" in text:
-                    text = timed_lines(text)
+                elif tok["type"] == "paragraph" and -1 < text.find("\n") < len(text) - 1 and ":" in text:
+                    text = timed_lines(text)  # (a paragraph of more than one line: most have one)
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
             elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as

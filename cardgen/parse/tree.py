@@ -144,18 +144,20 @@ class Walker:
         return [b for b in (self.block(t, sink) for t in tokens) if b is not None]
 
     def block(self, tok: Token, sink: Sink) -> Block | None:
-        announcing = sink.announcing
-        block = self._block(tok, sink)
-        if block is not None and block.kind != "paragraph":  # (a paragraph says whether it announces)
+        kind = tok["type"]
+        if kind in ("paragraph", "block_text"):  # (a paragraph says whether it announces the block after it)
+            return self.paragraph(tok, sink)
+        if kind == "blank_line":
+            return None
+        announcing = sink.announcing  # (before the block: a list's items are paragraphs, which reset it)
+        block = self._other_block(tok, sink, kind)
+        if block is not None:
             if announcing is not None:
                 announcing.after = block  # "… is given by the formula:", and the formula
             sink.announcing = None
         return block
 
-    def _block(self, tok: Token, sink: Sink) -> Block | None:
-        kind = tok["type"]
-        if kind in ("paragraph", "block_text"):
-            return self.paragraph(tok, sink)
+    def _other_block(self, tok: Token, sink: Sink, kind: str) -> Block | None:
         if kind == "list":
             return self.list_block(tok, sink)
         if kind == "block_quote":
@@ -189,13 +191,17 @@ class Walker:
                 sink.loose.extend(loose)
                 sink.moments.extend(loose)
                 continue
+            last = s
             if s.moments:  # most sentences have none, and are no claim
                 if units and _REFERS_BACK.match(s.text.plain):
                     s.before = units[-1][1]
                 self._claim(s, sink)
             units.append(("sentence", s.text))
-            sink.announcing = s if sink.claims and sink.claims[-1] is s and s.text.plain.endswith(":") else None
-        return Block("paragraph", tuple(units), line) if units else None
+        if not units:
+            return None
+        # a claim that ends its paragraph with a colon announces the next block
+        sink.announcing = last if sink.claims and sink.claims[-1] is last and last.text.plain.endswith(":") else None
+        return Block("paragraph", tuple(units), line)
 
     def list_block(self, tok: Token, sink: Sink) -> Block | None:
         units: list[tuple[str, Text]] = []
