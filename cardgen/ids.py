@@ -86,6 +86,7 @@ def _without_suffix(path: str) -> str:
 
 SIMILAR = 0.5  # word overlap (Jaccard) above which two versions of a card are the same card
 DRIFT = 5  # seconds a claim's moment may move and still be the same claim, reworded
+NUDGE = 2  # seconds a claim may move, reworded past telling by its words, and be the one claim left that near
 _TAGS = re.compile(r"<[^>]*>|\{\{c\d+::|\}\}|&[#\w]+;")
 
 
@@ -185,10 +186,12 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
 
     Each claim takes the key of the earlier claim (``earlier``: the note's earlier cards, retired ones
     included) it resembles (``SIMILAR``) within ``DRIFT`` seconds, or anywhere in the same words: the
-    best match first, then its own key's, then the nearest. A claim like none keeps its own key, as a
-    claim reworded at its moment does, unless that key went to another claim, is a retired claim's, or
-    is that of a claim that stood elsewhere: then it takes a ranked key of its own (``t50~2``) that no
-    card, earlier or ``held`` elsewhere (retired or pruned), has. Returns the keys changed, old -> new.
+    best match first, then its own key's, then the nearest; then a claim reworded and moved ``NUDGE``
+    seconds or less (or by as much as the others moved) takes the one earlier claim left that near
+    (``_reworded_nearby``). A claim like none keeps its own key, as a claim reworded at its moment
+    does, unless that key went to another claim, is a retired claim's, or is that of a claim that
+    stood elsewhere: then it takes a ranked key of its own (``t50~2``) that no card, earlier or
+    ``held`` elsewhere (retired or pruned), has. Returns the keys changed, old -> new.
     """
     claims = [c for c in cards if c.extractor == "claims" and c.moments]
     olds = {k: old for k, old in earlier.items() if old.extractor == "claims" and old.moments}
@@ -221,6 +224,7 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
             continue
         given[i] = key
         used.add(key)
+    _reworded_nearby(claims, olds, keys, at, then, given, used | contested)
     taken = set(given.values()) | contested  # (a claim of other words does not keep a contested key either)
     first = [c.key for c in claims]
     natural = set(first)
@@ -239,6 +243,28 @@ def moved_claims(cards: list[StoredCard], earlier: dict[str, StoredCard], held: 
                             and not held(k))
         taken.add(card.key)
     return {old: c.key for old, c in zip(first, claims, strict=True) if c.key != old}
+
+
+def _reworded_nearby(claims: list[StoredCard], olds: dict[str, StoredCard], keys: list[str], at: list[int],
+                     then: list[int], given: dict[int, str], used: set[str]) -> None:
+    """Pair a claim reworded and moved a second or two (a regenerated note: "This frees up room one"
+    at 0:58 is "Room one is then free" at 0:59) with the one earlier claim left that near, when neither
+    has another such match: as a claim reworded at its own moment keeps its card. Not a claim whose own
+    moment had an earlier claim (that one is kept by its moment), nor a retired one."""
+    natural = {c.key for c in claims}
+    free = [j for j, k in enumerate(keys) if k not in used and k not in natural and olds[k].retired is None]
+    if not free:
+        return
+    # (where the note's stamps all moved, "every stamp 30 s earlier": by as much as most claims told by
+    # their words moved)
+    index = {k: j for j, k in enumerate(keys)}
+    moves = Counter(at[i] - then[index[k]] for i, k in given.items())
+    shifts = {0, moves.most_common(1)[0][0]} if moves else {0}
+    near = {i: [j for j in free if any(abs(at[i] - shift - then[j]) <= NUDGE for shift in shifts)]
+            for i, c in enumerate(claims) if i not in given and c.key not in olds}
+    for i, js in near.items():
+        if len(js) == 1 and sum(1 for others in near.values() if js[0] in others) == 1:
+            given[i] = keys[js[0]]
 
 
 def _split(key: str) -> tuple[str, str]:

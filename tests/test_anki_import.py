@@ -747,6 +747,49 @@ def test_a_reworded_card_of_a_rank_keeps_its_reviews_when_the_first_of_its_title
     assert "dry heat" in col.get_note(first)["Back"] and "cardgen::retired" in col.get_note(first).tags
 
 
+REGEN = """
+---
+title: Hilbert's hotel
+videoId: OxGsU8oIWjY
+---
+
+## A new guest
+
+Every guest moves from their room to the next room up, at the manager's request [00:00:50].
+This frees up room one for the new arrival, however full the hotel was [00:00:58].
+
+## A bus of guests
+
+Every guest moves to the room whose number is twice their own, all at once [00:01:40].
+The odd-numbered rooms are then all empty, and there are infinitely many of them [00:01:52].
+"""
+
+
+@pytest.mark.parametrize("shift", [1, -30])
+def test_a_regenerated_note_keeps_the_reviews_of_its_reworded_claims(tmp_path: Path, col, shift: int) -> None:
+    """A note made again from its video: every stamp moved (by a second, or 30 s: an intro cut), and a
+    claim reworded past telling by its words. Before, that claim was a new card and the reviewed one retired."""
+    vault = write_vault(tmp_path / "hotel", {"hotel.md": REGEN})
+    out = tmp_path / "out"
+    import_apkg(col, build(vault, out, T0).output)
+    for _ in range(col.note_count()):
+        study(col, "hotel", [3])
+    [room_one] = col.find_notes('"Text:*room one*"')
+
+    def moved(m: re.Match[str]) -> str:
+        at = int(m.group(1)) * 60 + int(m.group(2)) + shift
+        return f"[00:{at // 60:02d}:{at % 60:02d}]"
+    again = re.sub(r"\[00:(\d\d):(\d\d)\]", moved, REGEN).replace(
+        "This frees up room one for the new arrival, however full the hotel was",
+        "Room one is then empty and ready for whoever arrives next")
+    write_vault(vault, {"hotel.md": again})
+    log = import_apkg(col, build(vault, out, T0 + 100).output)
+    assert log_counts(log)["new"] == 0 and duplicate_guids(col) == 0
+    note = col.get_note(room_one)
+    assert "then empty and ready" in note["Text"] and "cardgen::retired" not in note.tags
+    assert col.get_note(room_one).cards()[0].reps == 1
+
+
 def test_a_rebuild_copies_the_unchanged_frames_and_anki_reads_the_deck_whole(
         tmp_path: Path, small_vault: Path, col, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild compresses again only the stretches of the collection that changed and copies the

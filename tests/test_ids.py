@@ -216,6 +216,22 @@ def test_what_is_not_a_moved_claim_keeps_its_moment_key() -> None:
     assert settled({"a": 50, "b": 60}, {"a": 60}) == {"a": "n#claims#t50"}
 
 
+def test_a_claim_reworded_and_moved_a_second_or_two_keeps_its_key() -> None:
+    """A regenerated note: reworded past telling by its words, and a second or two later. Before, a new
+    card, the reviewed one retired. Only where it is the one such claim near the one earlier claim left."""
+    a, d = claim("a", 50), claim("d", 51)  # d: a's new words
+    moved_claims([d], {a.key: a}, lambda key: False)
+    assert d.key == "n#claims#t50"
+    b2 = claim("b", 60)  # a and b both reworded, each a second later: each its own
+    cards = [claim("c", 51), claim("d", 61)]
+    moved_claims(cards, {a.key: a, b2.key: b2}, lambda key: False)
+    assert [c.key for c in cards] == ["n#claims#t50", "n#claims#t60"]
+    # three seconds: another claim; two claims near the one earlier claim: neither is it
+    moved_claims(far := [claim("d", 53)], {a.key: a}, lambda key: False)
+    moved_claims(two := [claim("c", 49), claim("d", 51)], {a.key: a}, lambda key: False)
+    assert far[0].key == "n#claims#t53" and [c.key for c in two] == ["n#claims#t49", "n#claims#t51"]
+
+
 def test_two_claims_alike_one_earlier_claim_take_neither_its_key() -> None:
     earlier = {c.key: c for c in (claim("a", 50),)}
     cards = [claim("a", 51), claim("a", 52)]
