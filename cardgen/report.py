@@ -9,11 +9,13 @@ Kinds, in the order they are listed:
 - ``gives-away``: most of a basic card's answer words are already on its front (question and
   breadcrumb), or a cloze card's hidden words show elsewhere on its front.
 - ``no-key-term``: a timestamped claim the claims extractor left out: it had no term to hide.
+- ``short-claim``: a timestamped sentence of 3 to 5 words, too short to be a claim ("Mitochondria
+  produce most ATP. [13:05]"): no cloze.
 - ``no-moments``: a note with cards but no timestamp, so they link to the start of the video.
 - ``near-duplicate``: a card whose words are mostly those of a card of another note.
 
-The first two and the last come from the built cards; ``no-key-term`` and ``no-moments`` are
-hints the extractors recorded (kept with the note, so an unchanged note still reports them).
+The first two and the last come from the built cards; the others are hints the parser and the
+extractors recorded (kept with the note, so an unchanged note still reports them).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from cardgen.markup import prose_words, text_of
 from cardgen.model import Diagnostic
 from cardgen.state import StoredCard
 
-KINDS = ("long-answer", "gives-away", "no-key-term", "no-moments", "near-duplicate")
+KINDS = ("long-answer", "gives-away", "no-key-term", "short-claim", "no-moments", "near-duplicate")
 GIVEAWAY_SHARE = 0.6  # of a basic card's answer words already on its front
 DUPLICATE_SHARE = 0.8  # of the words two cards have together (Jaccard)
 DUPLICATE_MIN_WORDS = 5  # shorter texts are alike by chance ("See the video.")

@@ -119,6 +119,16 @@ def test_boilerplate_in_many_notes_is_a_duplicate_in_each():
     assert len(found) == PAIR_CARDS + 9 and {w.detail for w in found} == {"100% the same words as n0.md:1"}
 
 
+def test_a_short_stamped_sentence_is_a_hint(vault):
+    """Before, "Mitochondria produce most ATP. [13:05]" made no card and said nothing (a format trial's find)."""
+    vault.write("cell.md", HEAD.format(title="Cells") + "## Energy\n\nMitochondria produce most ATP. [00:13:05]\n"
+                                                       "Welcome back [00:13:10]\n")
+    found = weak_of(vault)
+    assert kinds(found) == [("cell.md", 8, "short-claim")]  # not the greeting
+    assert found[0].detail == ("“Mitochondria produce most ATP.” has 4 words, under the 6 a claim needs: no cloze "
+                               "(say more, or drop its stamp)")
+
+
 def test_hints_come_back_from_the_cache(vault):
     vault.write("vague.md", HEAD.format(title="Vague") + "## Talk\n\nSome words first.\n\n"
                                                         "It was all of this and that [00:01:00].\n")
@@ -154,7 +164,7 @@ def test_cli_report_lists_by_kind_with_counts(vault):
         "no-moments:",
         f"  {here / 'long.md'}:1: no-moments: the note has no timestamp, so its cards link to the start of the video or nowhere",
         f"  {here / 'plain.md'}:1: no-moments: the note has no timestamp, so its cards link to the start of the video or nowhere",
-        "weak: 1 long-answer, 0 gives-away, 0 no-key-term, 2 no-moments, 0 near-duplicate",
+        "weak: 1 long-answer, 0 gives-away, 0 no-key-term, 0 short-claim, 2 no-moments, 0 near-duplicate",
     ]
 
 

@@ -59,6 +59,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
         diagnostics.append(Diagnostic(path, line, (
             f"{which} read as minutes:seconds (the mm:ss:00 slip); write [mm:ss] to silence this")))
     diagnostics.extend(Diagnostic(path, line, message) for line, message in ctx.problems)
+    diagnostics.extend(Diagnostic(path, line, message, "hint") for line, message in ctx.hints)
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
                                                   "write it as [mm:ss] or [hh:mm:ss]"))

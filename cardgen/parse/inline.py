@@ -82,6 +82,7 @@ class Context:
     slip_examples: dict[int, tuple[int, str]] = field(default_factory=dict)
     bad_stamps: dict[int, tuple[int, str]] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message) warnings
+    hints: list[tuple[int, str]] = field(default_factory=list)  # (line, message) for --report
     source: str | None = None  # video named by a ``[[sources/<videoId>]]`` link earlier in the sentence
 
     def other_video(self, video: str | None) -> str | None:

@@ -17,6 +17,7 @@ _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written
 # a sentence that opens so is about the one before it ("It is calculated as …", "This approach …")
 _REFERS_BACK = re.compile(r"(?:It|Its|This|These|That|Those|They|Their|He|His|She|Her|Such)\b")
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
+SHORT_SENTENCE_WORDS = 3  # a shorter stamped sentence is a topic or a greeting: no hint either
 _TITLE_IS_BODY = {"quote", "cite"}  # > [!quote] "The words themselves" on one line
 _TASK = re.compile(r"\[[ xX]\]\s")  # - [ ] a to-do of the note-taker's, not what the video says
 
@@ -329,8 +330,12 @@ class Walker:
         sink.moments.extend(s.moments)
         if not s.moments:
             return
-        if prose_words(s.text.html) >= MIN_CLAIM_WORDS:
+        words = prose_words(s.text.html)
+        if words >= MIN_CLAIM_WORDS:
             s.lead = self.lead
             sink.claims.append(s)
-        else:
-            sink.loose.extend(s.moments)
+            return
+        sink.loose.extend(s.moments)
+        if words >= SHORT_SENTENCE_WORDS and s.text.plain.endswith((".", "!", "?")):  # a sentence, not "Welcome"
+            self.ctx.hints.append((s.line, f"short-claim: “{s.text.plain}” has {words} words, under the "
+                                           f"{MIN_CLAIM_WORDS} a claim needs: no cloze (say more, or drop its stamp)"))
