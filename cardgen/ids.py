@@ -260,11 +260,16 @@ def _reworded_nearby(claims: list[StoredCard], olds: dict[str, StoredCard], keys
     index = {k: j for j, k in enumerate(keys)}
     moves = Counter(at[i] - then[index[k]] for i, k in given.items())
     shifts = {0, moves.most_common(1)[0][0]} if moves else {0}
-    near = {i: [j for j in free if any(abs(at[i] - shift - then[j]) <= NUDGE for shift in shifts)]
+    by_second: dict[int, list[int]] = {}  # looked up by moment: a rewritten note may leave thousands free
+    for j in free:
+        by_second.setdefault(then[j], []).append(j)
+    near = {i: {j for shift in shifts for t in range(at[i] - shift - NUDGE, at[i] - shift + NUDGE + 1)
+                for j in by_second.get(t, ())}
             for i, c in enumerate(claims) if i not in given and c.key not in olds}
+    wanted = Counter(j for js in near.values() for j in js)
     for i, js in near.items():
-        if len(js) == 1 and sum(1 for others in near.values() if js[0] in others) == 1:
-            given[i] = keys[js[0]]
+        if len(js) == 1 and wanted[next(iter(js))] == 1:
+            given[i] = keys[next(iter(js))]
 
 
 def _split(key: str) -> tuple[str, str]:
