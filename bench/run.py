@@ -14,8 +14,10 @@ build in turns):
   one note   build-deck after one note gained a timestamped sentence
   peer       (with --peer) markdown-anki-decks on the same vault, once
 
-Peak memory is the process's maximum RSS (os.wait4). Ratios are to floor in the same run, since
-these machines are noisy. The notes get modification times an hour in the past, as in a vault
+Peak memory is the process's maximum RSS; CPU s is the user and system time of the process and its
+worker processes (both from os.wait4). Ratios are to floor in the same run, since these machines are
+noisy. The floor runs on one core: "CPU × floor" says how much more work a build does, and so how
+far two cores can take its wall time. The notes get modification times an hour in the past, as in a vault
 edited earlier in the day: a file saved in the same second as a build is re-read on principle.
 """
 
@@ -34,36 +36,44 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one process."""
+class Run(NamedTuple):
+    wall: float  # seconds
+    mib: float  # peak RSS
+    cpu: float  # seconds, user and system, workers included
+
+
+def timed(cmd: list[str]) -> Run:
+    """One process's run."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return Run(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
-def median_run(cmd: list[str], repeat: int, before=None) -> tuple[float, float]:
+def median_run(cmd: list[str], repeat: int, before=None) -> Run:
     return median_runs([(cmd, before)], repeat)[0]
 
 
-def median_runs(jobs: list[tuple[list[str], Callable[[], None] | None]], repeat: int) -> list[tuple[float, float]]:
-    """(median wall seconds, peak MiB) of each (command, setup) of ``jobs``, run in turns, so a
-    machine that slows down or speeds up midway weighs on every command alike."""
-    runs: list[list[tuple[float, float]]] = [[] for _ in jobs]
+def median_runs(jobs: list[tuple[list[str], Callable[[], None] | None]], repeat: int) -> list[Run]:
+    """The median wall and CPU seconds and the peak MiB of each (command, setup) of ``jobs``, run in
+    turns, so a machine that slows down or speeds up midway weighs on every command alike."""
+    runs: list[list[Run]] = [[] for _ in jobs]
     for _ in range(repeat):
         for (cmd, before), found in zip(jobs, runs, strict=True):
             if before:
                 before()
             found.append(timed(cmd))
-    return [(statistics.median(r[0] for r in found), max(r[1] for r in found)) for found in runs]
+    return [Run(statistics.median(r.wall for r in found), max(r.mib for r in found),
+                statistics.median(r.cpu for r in found)) for found in runs]
 
 
 def age(vault: Path, seconds: int = 3600) -> None:
@@ -91,7 +101,8 @@ def main() -> None:
         sys.exit(f"no vault generator at {make_vault}; pass --shared")
     build = [PY, "-m", "cardgen"]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.repeat} runs\n")
-    print(f"{'notes':>6} {'run':<10} {'wall s':>7} {'peak MiB':>9} {'cards/s':>8} {'× floor':>8} {'× full':>7}")
+    print(f"{'notes':>6} {'run':<10} {'wall s':>7} {'peak MiB':>9} {'cards/s':>8} {'× floor':>8} {'× full':>7} "
+          f"{'CPU s':>6} {'CPU × floor':>11}")
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="cardgen-bench-") as tmp:
             vault, out = Path(tmp) / "vault", Path(tmp) / "decks"
@@ -99,13 +110,13 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)
             cards = json.loads((vault / "manifest.json").read_text())["cards"]
             age(vault)
-            (floor_s, floor_mb), (full_s, full_mb) = median_runs([
+            floor_run, full = median_runs([
                 ([PY, str(floor), str(vault), "-o", str(Path(tmp) / "floor.apkg")], None),
                 (build + [str(vault), "-o", str(out), "-q"], functools.partial(shutil.rmtree, out, ignore_errors=True)),
             ], args.repeat)
             built = json.loads(subprocess.run(build + [str(vault), "-o", str(out), "--json"], check=True,
                                               capture_output=True, text=True).stdout)
-            same_s, same_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat)
+            same = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat)
             target = sorted(vault.rglob("*.md"))[n // 2]
             counter = iter(range(10**6))
 
@@ -113,23 +124,25 @@ def main() -> None:
                 with target.open("a") as f:
                     f.write(f"\n\nA freshly added claim number {next(counter)} about benchmarks [00:00:0{n % 10}].\n")
 
-            one_s, one_mb = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat, before=edit_one)
+            one = median_run(build + [str(vault), "-o", str(out), "-q"], args.repeat, before=edit_one)
             total = sum(built["cards"].values())
-            for name, s, mb in (("floor", floor_s, floor_mb), ("full", full_s, full_mb),
-                                ("no change", same_s, same_mb), ("one note", one_s, one_mb)):
-                rate = (cards if name == "floor" else total) / s
-                print(f"{n:>6} {name:<10} {s:>7.2f} {mb:>9.0f} {rate:>8.0f} {s / floor_s:>8.2f} {s / full_s:>7.1%}")
+            for name, run in (("floor", floor_run), ("full", full), ("no change", same), ("one note", one)):
+                rate = (cards if name == "floor" else total) / run.wall
+                print(f"{n:>6} {name:<10} {run.wall:>7.2f} {run.mib:>9.0f} {rate:>8.0f} "
+                      f"{run.wall / floor_run.wall:>8.2f} {run.wall / full.wall:>7.1%} {run.cpu:>6.2f} "
+                      f"{run.cpu / floor_run.cpu:>11.2f}")
             print(f"{'':>6} ({cards} sections for floor; build-deck made {total} cards, "
-                  f"{full_s / n * 1000:.2f} ms per note)")
+                  f"{full.wall / n * 1000:.2f} ms per note)")
             if args.peer and n in args.peer_sizes:
                 peer_out = Path(tmp) / "peer"
                 peer_out.mkdir()
-                peer_s, peer_mb = median_run([str(args.peer), str(vault), str(peer_out)], 1)
+                peer = median_run([str(args.peer), str(vault), str(peer_out)], 1)
                 if not any(peer_out.glob("*.apkg")):
                     sys.exit(f"{args.peer} wrote no deck")
-                print(f"{n:>6} {'peer':<10} {peer_s:>7.2f} {peer_mb:>9.0f} {'':>8} {peer_s / floor_s:>8.2f} "
-                      f"{peer_s / full_s:>7.1%}   (markdown-anki-decks, one run: build-deck is "
-                      f"{peer_s / full_s:.1f}x faster)")
+                print(f"{n:>6} {'peer':<10} {peer.wall:>7.2f} {peer.mib:>9.0f} {'':>8} "
+                      f"{peer.wall / floor_run.wall:>8.2f} {peer.wall / full.wall:>7.1%} {peer.cpu:>6.2f} "
+                      f"{peer.cpu / floor_run.cpu:>11.2f}   "
+                      f"(markdown-anki-decks, one run: build-deck is {peer.wall / full.wall:.1f}x faster)")
         sys.stdout.flush()
     if args.cliffs:
         cliffs(build, args.repeat, make_vault)
@@ -217,7 +230,7 @@ def cliffs(build: list[str], repeat: int, make_vault: Path) -> None:
                 cmd = build + [str(vault), "-o", str(out), "-q"]
                 make(vault, size)  # type: ignore[operator]
                 if edit is None:
-                    s, mb = median_run(cmd, repeat, before=functools.partial(shutil.rmtree, out, ignore_errors=True))
+                    run = median_run(cmd, repeat, before=functools.partial(shutil.rmtree, out, ignore_errors=True))
                 else:  # each run from the same first build (the copies keep the files' times)
                     subprocess.run(cmd, check=True)
                     shutil.copytree(vault, Path(tmp) / "vault.built")
@@ -229,9 +242,9 @@ def cliffs(build: list[str], repeat: int, make_vault: Path) -> None:
                             shutil.copytree(tmp / f"{name}.built", tmp / name)
                         edit(tmp / "vault")
 
-                    s, mb = median_run(cmd, repeat, before=again)
-                times.append(s)
-                print(f"{name + f' ({size:g})':<54} {s:>7.2f} {mb:>9.0f} {s / times[0]:>10.2f}")
+                    run = median_run(cmd, repeat, before=again)
+                times.append(run.wall)
+                print(f"{name + f' ({size:g})':<54} {run.wall:>7.2f} {run.mib:>9.0f} {run.wall / times[0]:>10.2f}")
 
 
 if __name__ == "__main__":
