@@ -727,6 +727,18 @@ def test_a_vimeo_stamp_link_is_a_moment_of_the_notes_video() -> None:
     assert claim.moments == (Moment(150),)
 
 
+def test_media_extended_links_are_moments_of_the_notes_media() -> None:
+    """Before, "[[lecture.mp4#t=1:30]]" showed "lecture.mp4" in the answer and made no claim, and
+    "[01:45](lecture.mp4#t=105)" stayed a link: Media Extended's stamps for a video file in the vault."""
+    s = section("Layer normalisation is applied before attention in most transformer blocks [[lecture.mp4#t=1:30]]. "
+                "Warmup schedules reduce the variance of early optimiser updates [01:45](lecture.mp4#t=105). "
+                "The slides show the schedule as a curve. ![[lecture.mp4#t=5,10]]")
+    assert [(c.text.plain, c.moments) for c in s.claims] == [
+        ("Layer normalisation is applied before attention in most transformer blocks.", (Moment(90),)),
+        ("Warmup schedules reduce the variance of early optimiser updates.", (Moment(105),))]
+    assert not any("lecture.mp4" in text.plain for block in s.blocks for _, text in block.units)
+
+
 @pytest.mark.parametrize(("label", "plain"), [
     ("the lecture explains", "As the lecture explains, layer normalization stabilises deep stacks by 92.3%."),
     ("92.3%", "As layer normalization stabilises deep stacks by 92.3%."),  # a number is a word (was dropped)

@@ -8,6 +8,7 @@ Each plugin adds inline tokens that the tree walker (``tree.py``) turns into the
       [00:47:47](#t=00:47:47)   [05:30](#t=05:30)   [00:01:12](#)
       [01:31](https://www.youtube.com/watch?v=ID&t=91)
       [02:04:15]   [01:09:09, 01:09:11]   [00:34-02:42]
+      [[talk.mp4#t=90]]   [01:30](talk.mp4#t=90)         (Media Extended, a local media file)
 
 * ``wikilink``: ``[[target]]``, ``[[target|alias]]``, ``[[target | alias]]`` (and ``![[embed]]``).
 * ``inline_math``/``display_math``: ``$x^2$`` (not ``$8 per month``), ``$$...$$``, ``\\(..\\)``, ``\\[..\\]``.
@@ -24,7 +25,7 @@ import mistune
 from mistune.plugins.footnotes import INLINE_FOOTNOTE, REF_FOOTNOTE, parse_inline_footnote, parse_ref_footnote
 from mistune.plugins.table import table
 
-from cardgen.timestamps import STAMP, find_parts, parse_parts, to_seconds, url_seconds, youtube_id
+from cardgen.timestamps import STAMP, find_parts, media_moment, parse_parts, to_seconds, url_seconds, youtube_id
 
 _RUN = rf"{STAMP}(?:\s*(?:-->|[-–—,]|to)\s*{STAMP})*"  # --> as subtitle files write a cue's span
 
@@ -166,6 +167,10 @@ def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
         # a Vimeo note's stamp, "[02:30](https://vimeo.com/76979871#t=150s)": a moment of the note's own video
         _stamp(state, m.group(0), parts, seconds=url_seconds(url))
         return m.end()
+    if video is None and "://" not in url and media_moment(url) is not None:
+        # Media Extended's "[01:30](talk.mp4#t=90)": a moment of the note's own media file
+        _stamp(state, m.group(0), parts, seconds=media_moment(url))
+        return m.end()
     if video is None:  # a stamp-labelled link somewhere else: keep it as a plain link
         state.append_token({"type": "link", "children": [{"type": "text", "raw": m.group("link_label")}],
                             "attrs": {"url": url}})
@@ -184,6 +189,10 @@ def parse_bare_stamp(inline: Any, m: re.Match, state: Any) -> int | None:
 
 
 def parse_wikilink(inline: Any, m: re.Match, state: Any) -> int:
+    seconds = None if m.group("wl_embed") else media_moment(m.group("wl_target"))
+    if seconds is not None:  # ``[[talk.mp4#t=90]]``: a moment of the note's media, not a page
+        _stamp(state, m.group(0), [], seconds=seconds)
+        return m.end()
     state.append_token({"type": "wikilink", "raw": m.group(0), "attrs": {
         "target": m.group("wl_target").strip(), "alias": (m.group("wl_alias") or "").strip(),
         "embed": bool(m.group("wl_embed"))}})
