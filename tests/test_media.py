@@ -169,3 +169,13 @@ def test_link_template_sends_youtube_moments_elsewhere(vault) -> None:
                                  "--link-template", "file:///videos/{id}.mp4#t={seconds}"])
     assert result.exit_code == 0, result.output
     assert {c["fields"]["Moment"] for c in vault.cards()} == {'<a href="file:///videos/Lz4Gn8Rk2Yc.mp4#t=60">▶ 1:00</a>'}
+
+
+def test_a_media_file_of_the_vault_gets_one_warning_and_its_stamps_make_claims() -> None:
+    """Media Extended's notes name a file of the vault ("media: [[lecture.mp4]]"): Anki cannot open it,
+    which its warning says; before, every such note also got "has timestamps but no video"."""
+    local, diagnostics = note('title: Lecture 3\nmedia: "[[lecture.mp4]]"', "## Idea\n\nDeep sleep clears "
+                              "metabolic waste from the brain overnight [[lecture.mp4#t=4:10]].\n")
+    assert (local.video, local.media) == (None, None)
+    assert [d.message for d in diagnostics] == ["media '[[lecture.mp4]]' is not an http(s) URL; cards get no link"]
+    assert [c.moments for c in local.sections[0].claims] == [(Moment(250),)]

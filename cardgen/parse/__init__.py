@@ -63,7 +63,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
                                                   "write it as [mm:ss] or [hh:mm:ss]"))
-    if meta.video is None and meta.media is None:
+    if meta.video is None and meta.media is None and not meta.names_media:  # (whose warning says why no link)
         stamped = next((s for s in sections if any(m.video is None for m in s.moments)), None)
         if stamped is not None:
             diagnostics.append(Diagnostic(path, (stamped.claims[0].line if stamped.claims else stamped.line), (

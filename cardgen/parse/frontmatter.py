@@ -31,6 +31,7 @@ class Meta:
     titled: bool  # the title came from the frontmatter, not the file name
     video: str | None
     media: Source | None  # only when there is no YouTube video
+    names_media: bool  # a media key is given, usable or not (a file of the vault, "media: [[talk.mp4]]", is not)
     tags: tuple[str, ...]
     deck: str | None
     channel: str | None
@@ -158,6 +159,7 @@ def read_meta(path: str, text: str, stem: str) -> Meta:
                                                                   "tags; write tags: [a, b] (its values are left out)"))
     return Meta(
         title=title, titled=bool(_text(meta.get("title") or "")), video=video, media=media,
+        names_media=any(meta.get(k) not in (None, "") for k in MEDIA_KEYS),
         tags=tags or (),
         deck=(_text(deck) or None) if deck else None,
         channel=(_text(channel) or None) if channel else None,
