@@ -732,10 +732,11 @@ def test_media_extended_links_are_moments_of_the_notes_media() -> None:
     "[01:45](lecture.mp4#t=105)" stayed a link: Media Extended's stamps for a video file in the vault."""
     s = section("Layer normalisation is applied before attention in most transformer blocks [[lecture.mp4#t=1:30]]. "
                 "Warmup schedules reduce the variance of early optimiser updates [01:45](lecture.mp4#t=105). "
-                "The slides show the schedule as a curve. ![[lecture.mp4#t=5,10]]")
+                "The slides plot the learning rate schedule as a curve. ![[lecture.mp4#t=125,130]]")
     assert [(c.text.plain, c.moments) for c in s.claims] == [
         ("Layer normalisation is applied before attention in most transformer blocks.", (Moment(90),)),
-        ("Warmup schedules reduce the variance of early optimiser updates.", (Moment(105),))]
+        ("Warmup schedules reduce the variance of early optimiser updates.", (Moment(105),)),
+        ("The slides plot the learning rate schedule as a curve.", (Moment(125),))]  # (an embedded clip)
     assert not any("lecture.mp4" in text.plain for block in s.blocks for _, text in block.units)
 
 

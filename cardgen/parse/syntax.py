@@ -8,7 +8,7 @@ Each plugin adds inline tokens that the tree walker (``tree.py``) turns into the
       [00:47:47](#t=00:47:47)   [05:30](#t=05:30)   [00:01:12](#)
       [01:31](https://www.youtube.com/watch?v=ID&t=91)
       [02:04:15]   [01:09:09, 01:09:11]   [00:34-02:42]
-      [[talk.mp4#t=90]]   [01:30](talk.mp4#t=90)         (Media Extended, a local media file)
+      [[talk.mp4#t=90]]   ![[talk.mp4#t=90,95]]   [01:30](talk.mp4#t=90)   (Media Extended, a media file)
 
 * ``wikilink``: ``[[target]]``, ``[[target|alias]]``, ``[[target | alias]]`` (and ``![[embed]]``).
 * ``inline_math``/``display_math``: ``$x^2$`` (not ``$8 per month``), ``$$...$$``, ``\\(..\\)``, ``\\[..\\]``.
@@ -189,8 +189,8 @@ def parse_bare_stamp(inline: Any, m: re.Match, state: Any) -> int | None:
 
 
 def parse_wikilink(inline: Any, m: re.Match, state: Any) -> int:
-    seconds = None if m.group("wl_embed") else media_moment(m.group("wl_target"))
-    if seconds is not None:  # ``[[talk.mp4#t=90]]``: a moment of the note's media, not a page
+    seconds = media_moment(m.group("wl_target"))
+    if seconds is not None:  # ``[[talk.mp4#t=90]]``, or its clip embedded: a moment of the note's media, not a page
         _stamp(state, m.group(0), [], seconds=seconds)
         return m.end()
     state.append_token({"type": "wikilink", "raw": m.group(0), "attrs": {
