@@ -32,7 +32,8 @@ _STAMP_RE = re.compile(STAMP)
 _YOUTUBE_ID = re.compile(r"^[\w-]{11}$")
 _YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be",
              "music.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com"}
-_T_PARAM = re.compile(r"^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})s?)?$")
+# 91, 91s, 1h2m3s; and 62.35, as players that keep fractions of a second write it (Media Extended's #t=62.35)
+_T_PARAM = re.compile(r"^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})(?:\.\d{1,6})?s?)?$")
 # among stamps that mostly end in :00 (SLIP_MIXED or more, nine in ten), an hour field this high is minutes
 SLIP_HOURS, SLIP_MIXED = 12, 10
 LONGEST = 100 * 3600  # seconds: no video runs this long, so a t= past it is a slip of the keyboard

@@ -718,6 +718,17 @@ def test_a_link_to_a_moment_that_only_points_at_it_is_a_stamp(label: str) -> Non
     assert seconds(claim.moments) == (62,)
 
 
+def test_a_link_to_a_fraction_of_a_second_is_a_stamp() -> None:
+    """Before, "[▶](…#t=62.35)" (Media Extended's link to a web video) was no moment: its sentence made no
+    claim, and "▶" led the next one."""
+    s = section("Layer normalization stabilises training of deep transformer stacks. "
+                "[▶](https://www.youtube.com/watch?v=kCc8FmEb1nY#t=62.35) "
+                "Positional encodings tell the model where each token sits. [03:15](#t=03:15)")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("Layer normalization stabilises training of deep transformer stacks.", (62,)),
+        ("Positional encodings tell the model where each token sits.", (195,))]
+
+
 def test_a_vimeo_stamp_link_is_a_moment_of_the_notes_video() -> None:
     """Before, "[02:30](https://vimeo.com/…#t=150s)" made no claim and showed as a link in the answer."""
     note, _ = parse("---\ntitle: Design Talk\nvideoUrl: https://vimeo.com/76979871\n---\n\n## Type\n\n"

@@ -200,6 +200,8 @@ def test_youtube_id_rejects(url: str) -> None:
     (f"https://www.youtube.com/embed/{VID}?start=30", 30),
     (f"https://www.youtube.com/watch?v={VID}#t=45", 45),  # fragment form
     (f"https://www.youtube.com/watch?v={VID}&t=0", 0),
+    (f"https://www.youtube.com/watch?v={VID}#t=62.35", 62),  # a fraction of a second (Media Extended)
+    (f"https://youtu.be/{VID}?t=1m2.5s", 62),
 ])
 def test_url_seconds(url: str, seconds: int) -> None:
     assert url_seconds(url) == seconds
@@ -211,6 +213,8 @@ def test_url_seconds(url: str, seconds: int) -> None:
     f"https://www.youtube.com/watch?v={VID}&t=",
     f"https://www.youtube.com/watch?v={VID}&t=abc",
     f"https://www.youtube.com/watch?v={VID}&t=1:02",
+    f"https://www.youtube.com/watch?v={VID}&t=62.",
+    f"https://www.youtube.com/watch?v={VID}&t=.5",
     "http://[::1",
     # past any video's length: once a build-wide crash (Integer exceeds 64-bit range), or beyond
     # Python's 4,300 digits for int()
