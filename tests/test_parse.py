@@ -804,6 +804,36 @@ def test_list_items_that_open_with_times_that_are_words_stay_words(items: str) -
     assert s.claims == () and s.blocks[0].units[0][1].plain[:4] in ("16:1", "3:59")
 
 
+def test_list_items_that_close_with_times_in_order_are_claims_said_then() -> None:
+    """Before, "- 💰 Wealth is what you don't see. 00:01:12" (a summary tool's highlights) made no claim,
+    and its time showed in the section's answer."""
+    s = section("- 💰 Wealth is what you don't see: money not spent. 00:01:12\n"
+                "- 📈 Compounding rewards patience, not genius. 00:04:30\n"
+                "- 🧠 Reasonable beats rational for most people. 09:05\n")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("💰 Wealth is what you don't see: money not spent.", (72,)),
+        ("📈 Compounding rewards patience, not genius.", (270,)),
+        ("🧠 Reasonable beats rational for most people.", (545,))]
+
+
+@pytest.mark.parametrize("items", [
+    "- The shop opens at 9:30\n- The last train leaves at 23:10\n",  # two: times of day, maybe
+    "- Bannister ran the mile in 3:59\n- El Guerrouj ran it in 3:43\n- Another miler ran 3:47\n",  # not in order
+])
+def test_list_items_that_close_with_times_that_are_words_stay_words(items: str) -> None:
+    s = section(items)
+    assert s.claims == () and ":" in s.blocks[0].units[0][1].plain
+
+
+def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
+    """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
+    s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"
+                "Caffeine blocks adenosine receptors rather than removing adenosine itself. ==[13:05]==")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("Adenosine builds up in the brain the longer we stay awake each day.", (754,)),
+        ("Caffeine blocks adenosine receptors rather than removing adenosine itself.", (785,))]
+
+
 def test_a_claim_that_refers_back_keeps_the_sentence_before_it() -> None:
     s = section("For a population, the standard deviation is denoted by sigma. "
                 "It is calculated as the square root of the population variance [05:30]. "

@@ -382,16 +382,21 @@ def _in_order(times: list[str], least: int) -> bool:
 
 
 _CLOCK_FIRST = re.compile(rf"^[ \t]*({_CLOCK})[ \t]+(?=[^\sa-z])")  # (not "12:34 people attended …")
+# or that closes it, after its words ("- 💰 Wealth is what you don't see. 00:01:12", as summary tools list highlights)
+_CLOCK_LAST = re.compile(rf"(?<=\S)[ \t]+({_CLOCK})[ \t]*$")
 
 
 def _timed_items(items: list[dict[str, Any]]) -> None:
-    """A list of three or more items that open with a time and a space, in order ("- 14:05 Deployments …"):
-    each such time is read as a stamp (alone in an item, "16:10 displays" might be a ratio's words)."""
+    """A list of three or more items that open with a time and a space, in order ("- 14:05 Deployments …"),
+    or that close with one: each such time is read as a stamp (alone in an item, "16:10 displays" might be
+    a ratio's words)."""
     firsts = [item["children"][0] for item in items if item.get("children") and "text" in item["children"][0]]
-    timed = [(t, m.group(1)) for t in firsts for m in [_CLOCK_FIRST.match(t["text"])] if m]
-    if _in_order([time for _, time in timed], 3):
-        for t, _ in timed:
-            t["timed"] = True
+    for rule, mark in ((_CLOCK_FIRST, "timed"), (_CLOCK_LAST, "timed_last")):
+        timed = [(t, m.group(1)) for t in firsts for m in [rule.search(t["text"])] if m]
+        if _in_order([time for _, time in timed], 3):
+            for t, _ in timed:
+                t[mark] = True
+            return
 
 
 def chapter_item(text: str) -> str:
@@ -410,6 +415,21 @@ _UI_SUMMARY = re.compile(r"<summary\b[^>]*>\s*(?:click(?: here)? to (?:expand|op
 
 def without_widgets(html: str) -> str:
     return _UI_SUMMARY.sub("", html) if "<summary" in html else html
+
+
+_STRESS = frozenset(("strong", "emphasis", "mark"))
+
+
+def _unwrap_stamps(tokens: list[dict[str, Any]]) -> None:
+    """A stamp in bold, italics or a highlight (``**[12:34]**``, ``==[12:34]==``) is a stamp all the same: one
+    that ends a line ends its sentence there, as a plain one does (in bold, the next line's sentence was its)."""
+    for i in range(len(tokens) - 1, -1, -1):
+        tok = tokens[i]
+        if tok["type"] in _STRESS and tok["children"] and all(
+                t["type"] == "stamp" or (t["type"] == "text" and not t["raw"].strip()) for t in tok["children"]):
+            stamps = [t for t in tok["children"] if t["type"] == "stamp"]
+            if stamps:
+                tokens[i:i + 1] = stamps
 
 
 class _SourceKeepingMarkdown(mistune.Markdown):
@@ -437,11 +457,15 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                 elif tok.get("timed"):
                     text = chapter_item(text.lstrip())
                     text = _CLOCK_FIRST.sub(r"[\1] ", text, count=1)
+                elif tok.get("timed_last"):
+                    text = _CLOCK_LAST.sub(r" [\1]", text, count=1)
                 elif tok["type"] == "block_text" and ":" in text[:9]:  # a tight list's item
                     text = chapter_item(text.lstrip())
                 elif tok["type"] == "paragraph" and -1 < text.find("\n") < len(text) - 1 and ":" in text:
                     text = timed_lines(text)  # (a paragraph of more than one line: most have one)
                 tok["children"] = self.inline(text.strip(" \r\n\t\f"), env)
+                if "[" in text and ("*" in text or "_" in text or "=" in text):
+                    _unwrap_stamps(tok["children"])
             elif tok["type"] == "block_html" and _STAMP_LIKE.search(tok["raw"]):
                 # stamps in an HTML block (<div class="admonition">, <details>) mark its sentences as
                 # anywhere else: read as a paragraph of inline HTML (sanitized like any note's HTML)
