@@ -825,6 +825,25 @@ def test_list_items_that_close_with_times_that_are_words_stay_words(items: str) 
     assert s.claims == () and ":" in s.blocks[0].units[0][1].plain
 
 
+def test_the_timestamp_notes_plugins_blocks_give_the_video_and_the_moments() -> None:
+    """Before, a note of Obsidian's Timestamp Notes plugin made no claim, no card linked its video, and
+    the blocks' times showed in the answer ("01:02Attention weights …")."""
+    text = ("---\ntitle: Attention\n---\n\n```timestamp-url\nhttps://www.youtube.com/watch?v=wjZofJX0v4M\n```\n\n"
+            "## Attention\n\n```timestamp\n01:02\n```\nAttention weights are computed with a softmax over scaled "
+            "dot products.\n\n```timestamp\ntimestamp: 1:03:15\n```\nMulti-head attention runs several attention "
+            "operations in parallel.\n")
+    note, diagnostics = parse(text)
+    [s] = [s for s in note.sections if s.heading is not None]
+    assert note.video == "wjZofJX0v4M" and diagnostics == []
+    assert [(c.text.plain, seconds(c.moments), c.line) for c in s.claims] == [
+        ("Attention weights are computed with a softmax over scaled dot products.", (62,), 14),
+        ("Multi-head attention runs several attention operations in parallel.", (3795,), 19)]
+    assert not any(":" in text.plain for block in s.blocks for _, text in block.units)
+    # the frontmatter's video wins over the block's
+    note, _ = parse(text.replace("title: Attention", "title: Attention\nvideoId: kCc8FmEb1nY"))
+    assert note.video == "kCc8FmEb1nY"
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

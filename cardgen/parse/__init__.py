@@ -9,9 +9,9 @@ from cardgen.markup import fix_mojibake
 from cardgen.model import Diagnostic, Note
 from cardgen.parse.frontmatter import Meta, read_meta, tag
 from cardgen.parse.inline import Context
-from cardgen.parse.syntax import create_parser, hide_comments, hide_fields
+from cardgen.parse.syntax import create_parser, hide_comments, hide_fields, timestamp_blocks
 from cardgen.parse.tree import Walker
-from cardgen.timestamps import note_has_slip
+from cardgen.timestamps import note_has_slip, youtube_id
 
 __all__ = ["parse_note"]
 
@@ -42,13 +42,15 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     diagnostics = list(meta.warnings)
     if not meta.enabled:
         return None, diagnostics
-    body = hide_fields(hide_comments(meta.body))
+    body, block_url = timestamp_blocks(hide_fields(hide_comments(meta.body)))
+    # the Timestamp Notes plugin names the video in the note's text, not its frontmatter
+    video = meta.video or (youtube_id(block_url) if block_url and meta.media is None else None)
     try:
         tokens = _parser(body)
     except RecursionError:
         raise NoteError(path, meta.body_line, "nesting too deep to read (blockquotes or lists)") from None
     assert isinstance(tokens, list)
-    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)), video=meta.video)
+    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)), video=video)
     walker = Walker(body, meta.body_line, ctx)
     ctx.locate = walker.loc.line_of
     sections = walker.sections(tokens)
@@ -63,7 +65,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
                                                   "write it as [mm:ss] or [hh:mm:ss]"))
-    if meta.video is None and meta.media is None and not meta.names_media:  # (whose warning says why no link)
+    if video is None and meta.media is None and not meta.names_media:  # (whose warning says why no link)
         stamped = next((s for s in sections if any(m.video is None for m in s.moments)), None)
         if stamped is not None:
             diagnostics.append(Diagnostic(path, (stamped.claims[0].line if stamped.claims else stamped.line), (
@@ -74,7 +76,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
         title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line
     tags = tuple(dict.fromkeys((*meta.tags, *(t for t in map(tag, ctx.tags) if t)))) if ctx.tags else meta.tags
-    note = Note(path=path, key=meta.key, title=title, video=meta.video, media=meta.media,
+    note = Note(path=path, key=meta.key, title=title, video=video, media=meta.media,
                 channel=(walker.channel or meta.channel), tags=tags, deck=meta.deck,
                 sections=tuple(sections))
     return note, diagnostics

@@ -119,6 +119,31 @@ def hide_fields(text: str) -> str:
     return "\n".join(lines)
 
 
+# the Timestamp Notes plugin's code blocks: ```timestamp-url (the video) and ```timestamp (a moment, "01:02" or
+# "timestamp: 01:02"), each followed by what is said then
+_TIMESTAMP_BLOCK = re.compile(r"^(?P<block> {0,3}```timestamp(?P<url>-url)?[ \t]*\n"
+                              r"(?P<body>(?:(?! {0,3}```).*\n){0,20}?) {0,3}```)[ \t]*$(?:\n(?P<next>.*\S.*))?", re.M)
+_BLOCK_CLOCK = re.compile(r"\d{1,3}:\d{2}(?::\d{2})?")
+
+
+def timestamp_blocks(text: str) -> tuple[str, str | None]:
+    """``text`` with each ```timestamp block read as a stamp that opens the line after it, and each
+    ```timestamp-url block left out (lines kept, emptied, so lines still count); and the first such URL."""
+    if "```timestamp" not in text:  # most notes
+        return text, None
+    urls: list[str] = []
+
+    def read(m: re.Match[str]) -> str:
+        emptied, after = "\n" * m.group("block").count("\n"), m.group("next")
+        if m.group("url"):
+            urls.extend(m.group("body").split()[:1])
+            return emptied + ("" if after is None else "\n" + after)
+        clock = _BLOCK_CLOCK.search(m.group("body"))
+        stamp = f"[{clock.group(0)}]" if clock else ""
+        return emptied + (stamp if after is None else f"\n{stamp} {after}")
+    return _TIMESTAMP_BLOCK.sub(read, text), (urls[0] if urls else None)
+
+
 def parse_comment(parser: Any, m: re.Match, state: Any) -> int:
     return m.end()
 
