@@ -844,6 +844,21 @@ def test_the_timestamp_notes_plugins_blocks_give_the_video_and_the_moments() -> 
     assert note.video == "kCc8FmEb1nY"
 
 
+def test_a_time_of_three_parts_in_parentheses_after_a_label_or_a_sentence_is_a_stamp() -> None:
+    """Before, Rev-style transcripts ("Speaker 2 (00:02:30): …") and Readwise's "(Time 0:45:10)" made no
+    claim. Two parts stay words, as does a time inside its sentence."""
+    s = section("Speaker 2 (00:02:30): The unified memory architecture removes copies between CPU and GPU.\n\n"
+                "The context window is the model's working memory for each request. (Time 0:45:10)\n"
+                "Romulus and Remus were raised by a she-wolf near the Tiber (12:34).\n"
+                "Kipchoge's marathon record (2:01:09) still stands after several years of attempts.")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("Speaker 2: The unified memory architecture removes copies between CPU and GPU.", (150,)),
+        ("The context window is the model's working memory for each request.", (2710,))]
+    words = [text.plain for block in s.blocks for _, text in block.units]
+    assert "Romulus and Remus were raised by a she-wolf near the Tiber (12:34)." in words
+    assert "Kipchoge's marathon record (2:01:09) still stands after several years of attempts." in words
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

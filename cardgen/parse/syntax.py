@@ -36,6 +36,10 @@ STAMP_LINK = (rf"\[\s*(?:[▶►⏵⏯🎬🎥📺⏱🕐]\ufe0f?\s*)?(?P<link_l
               r"\(\s*(?P<link_url>[^)\s]{0,400})\s*\)")
 # ``(?:\((?=<a\b))?`` swallows the ``(`` of the malformed hybrid ``[00:39:52](<a ...>``.
 BARE_STAMP = rf"\[\s*(?P<bare_label>{_RUN})\s*\](?:\((?=<a\b))?(?!\()"
+# a time of hours, minutes and seconds in parentheses, as transcripts write it ("Speaker 2 (00:02:30): …",
+# Readwise's "(Time 0:45:10)"), after a label or at the end of a sentence or line: no ratio or verse has
+# three parts ("(12:34)" stays words), and one inside a sentence is its words ("the record (2:01:09) stands")
+PAREN_STAMP = r"\((?:(?i:time|at)\s+)?(?P<paren_t>\d{1,2}:\d{2}:\d{2})\)(?=:|[ \t]*[.;,!?]?[ \t]*(?:\n|$))"
 WIKILINK = (r"(?P<wl_embed>!?)\[\[(?P<wl_target>[^\[\]\n|]{1,300}?)"
             r"(?:\s*\|\s*(?P<wl_alias>[^\[\]\n]{0,300}?))?\s*\]\]")
 DISPLAY_MATH = r"\$\$(?P<dmath>(?:[^$\\]|\\.){1,5000}?)\$\$|\\\[(?P<dmath2>[\s\S]{1,5000}?)\\\]"
@@ -213,6 +217,14 @@ def parse_bare_stamp(inline: Any, m: re.Match, state: Any) -> int | None:
     return m.end()
 
 
+def parse_paren_stamp(inline: Any, m: re.Match, state: Any) -> int | None:
+    parts = parse_parts(m.group("paren_t"))
+    if parts is None:  # (12:99:99): no time, stays words
+        return None
+    _stamp(state, m.group(0), [parts])
+    return m.end()
+
+
 def parse_wikilink(inline: Any, m: re.Match, state: Any) -> int:
     seconds = media_moment(m.group("wl_target"))
     if seconds is not None:  # ``[[talk.mp4#t=90]]``, or its clip embedded: a moment of the note's media, not a page
@@ -252,6 +264,7 @@ def video_notes(md: mistune.Markdown) -> None:
     md.inline.register("stamp_anchor", ANCHOR, parse_anchor, before="inline_html", start_chars="<")
     md.inline.register("stamp_link", STAMP_LINK, parse_stamp_link, before="link", start_chars="[")
     md.inline.register("stamp_bare", BARE_STAMP, parse_bare_stamp, before="link", start_chars="[")
+    md.inline.register("stamp_paren", PAREN_STAMP, parse_paren_stamp, before="link", start_chars="(")
     md.inline.register("wikilink", WIKILINK, parse_wikilink, before="link", start_chars=("!", "["))
     md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape", start_chars=("$", "\\"))
     md.inline.register("inline_math", INLINE_MATH, parse_inline_math, before="escape", start_chars=("$", "\\"))
