@@ -859,6 +859,26 @@ def test_a_time_of_three_parts_in_parentheses_after_a_label_or_a_sentence_is_a_s
     assert "Kipchoge's marathon record (2:01:09) still stands after several years of attempts." in words
 
 
+def test_a_line_that_names_a_sections_video_gives_its_bare_stamps_that_video() -> None:
+    """Before, "[06:00]" under "Video: <week 1's video>" linked 6:00 of the note's video, and the line
+    showed in the section's answer."""
+    note, _ = parse("---\ntitle: CS50\nvideoId: 3LPJfIKxwWc\n---\n\n## Week 0\n\nScratch uses puzzle pieces "
+                    "to build programs. [05:10]\n\n## Week 1\n\nVideo: https://www.youtube.com/watch?v=cwtpLIWylAw\n\n"
+                    "Header files are included with the include directive. [06:00]\n\n"
+                    "https://youtu.be/dQw4w9WgXcQ\n\nA link inside the section names no video. [07:00]\n")
+    week0, week1 = note.sections
+    assert week0.claims[0].moments == (Moment(310),)
+    assert [c.moments for c in week1.claims] == [(Moment(360, "cwtpLIWylAw"),), (Moment(420, "cwtpLIWylAw"),)]
+    assert not any("Video:" in text.plain for block in week1.blocks for _, text in block.units)
+
+
+def test_a_line_above_the_first_section_names_the_video_of_a_note_without_one() -> None:
+    note, diagnostics = parse("# Intro to Rust\n\nVideo: https://www.youtube.com/watch?v=VFIOSWy93H0\n\n"
+                              "## Ownership\n\nEach value in Rust has exactly one owner at any given time. [00:12]\n")
+    assert note.video == "VFIOSWy93H0" and diagnostics == []
+    assert note.sections[-1].claims[0].moments == (Moment(12),)
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

@@ -50,7 +50,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     except RecursionError:
         raise NoteError(path, meta.body_line, "nesting too deep to read (blockquotes or lists)") from None
     assert isinstance(tokens, list)
-    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)), video=video)
+    ctx = Context(slip=note_has_slip(_stamp_parts(tokens)), video=video, own_media=meta.media is not None)
     walker = Walker(body, meta.body_line, ctx)
     ctx.locate = walker.loc.line_of
     sections = walker.sections(tokens)
@@ -65,6 +65,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
                                                   "write it as [mm:ss] or [hh:mm:ss]"))
+    video = ctx.video  # (a note without one in its frontmatter may name it above its first section)
     if video is None and meta.media is None and not meta.names_media:  # (whose warning says why no link)
         stamped = next((s for s in sections if any(m.video is None for m in s.moments)), None)
         if stamped is not None:

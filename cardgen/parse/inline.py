@@ -73,6 +73,7 @@ class Context:
 
     slip: bool = False
     video: str | None = None  # the note's own video: moments in it carry video=None
+    own_media: bool = False  # the note plays another source (Vimeo, an audio file): it has no video to be named
     locate: Callable[[str], int] = lambda raw: 0  # file line of a stamp's text, for warnings
     moments: list[Moment] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
@@ -84,6 +85,7 @@ class Context:
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message) warnings
     hints: list[tuple[int, str]] = field(default_factory=list)  # (line, message) for --report
     source: str | None = None  # video named by a ``[[sources/<videoId>]]`` link earlier in the sentence
+    section_video: str | None = None  # video named by a line of the section ("Video: https://youtu.be/…")
 
     def other_video(self, video: str | None) -> str | None:
         return None if video == self.video else video
@@ -96,7 +98,7 @@ class Context:
 
 def stamp_moments(tok: Token, ctx: Context) -> list[Moment]:
     attrs = tok["attrs"]
-    video = ctx.other_video(attrs["video"] or ctx.source)
+    video = ctx.other_video(attrs["video"] or ctx.source or ctx.section_video)
     if attrs["seconds"] is not None:
         return [Moment(attrs["seconds"], video)]
     parts: list[Parts] = attrs["parts"]

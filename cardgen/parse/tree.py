@@ -9,12 +9,16 @@ from cardgen.markup import escape, label_of, prose_words, sanitize, text_of
 from cardgen.model import Block, Callout, Section, Sentence, Text
 from cardgen.parse.inline import Context, Token, clean, inline_text, render, sentence, split_sentences, unique
 from cardgen.parse.syntax import without_widgets
-from cardgen.timestamps import Moment
+from cardgen.timestamps import Moment, youtube_id
 
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
 _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rewritten|updated)\b.*:$", re.I)
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
 # a sentence that opens so is about the one before it ("It is calculated as …", "This approach …")
+# a line that names the video a section is about ("Video: https://youtu.be/…" under "## Week 1" of a course's
+# note): the section's bare stamps are moments of that video, and the line is no content
+_SECTION_VIDEO = re.compile(r"(?:(?:video|source|watch|lecture|recording|link|url)\s*:\s*)?<?(https?://\S+?)>?",
+                            re.I)
 _REFERS_BACK = re.compile(r"(?:It|Its|This|These|That|Those|They|Their|He|His|She|Her|Such)\b")
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 SHORT_SENTENCE_WORDS = 3  # a shorter stamped sentence is a topic or a greeting: no hint either
@@ -105,6 +109,10 @@ class Walker:
                     stack.pop()
                 stack.append((level, text.plain))
                 current = _Open(text, tuple(t for _, t in stack), level, line, moments)
+                self.ctx.section_video = None
+                continue
+            if (tok["type"] == "paragraph" and not current.blocks and "://" in tok.get("src", "")
+                    and self._names_video(tok, current.level)):
                 continue
             if current.heading is None and self._intro_debris(tok):
                 continue
@@ -120,6 +128,19 @@ class Walker:
             done.append(Section(s.heading, s.trail, s.level, s.line, moments, tuple(s.blocks),
                                 tuple(s.sink.callouts), tuple(s.sink.claims), last, tuple(s.sink.loose)))
         return moments[-1] if moments else last
+
+    def _names_video(self, tok: Token, level: int) -> bool:
+        """Whether the paragraph, first in its section, only names the video the section is about (which
+        it then is); above the note's first section, of a note without one, the note's video."""
+        m = _SECTION_VIDEO.fullmatch(tok["src"].strip())
+        video = youtube_id(m.group(1)) if m else None
+        if video is not None:
+            self.loc.line_of(tok["src"])
+            if self.ctx.video is None and not self.ctx.own_media and level <= 1:
+                self.ctx.video = video
+            else:
+                self.ctx.section_video = video
+        return video is not None
 
     def _intro_debris(self, tok: Token) -> bool:
         """The ``From: [[channel]] <br/>`` line and LLM residue are not content."""
