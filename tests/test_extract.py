@@ -435,6 +435,9 @@ def test_what_a_video_says_of_itself_makes_no_card():
     """Before: "Brought to you by {{c1::Sentry.io}}.", "In subsequent videos, … found in {{c1::reference}} tables",
     and "what are the key points about Show Notes?" over a list of the episode's topics."""
     note = ("---\ntitle: T\nvideoId: abcdefghijk\n---\n\n## Show Notes\n\n- Welcome to the show and its hosts\n\n"
+            # a chapter list's lines are titles, not claims: "Sponsors: {{c1::Eight Sleep}}, ROKA" (before)
+            "## Timestamps\n00:00:00 Dr. Andy Galpin, Fitness & Exercise\n00:03:34 Sponsors: Eight Sleep, ROKA, "
+            "BetterHelp, Momentous\n00:06:48 Adaptations to Exercise and how the body responds\n\n"
             "## Transforms\n\nBrought to you by Sentry.io, the error monitoring for developers [00:00:30].\n"
             "In subsequent videos, more Laplace transforms will be explored in tables [00:09:10].\n"
             "The Laplace transform of one is one over s for every positive s [00:10:00].\n\n"

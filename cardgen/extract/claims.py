@@ -17,7 +17,16 @@ from collections.abc import Iterator
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from cardgen.extract.common import LEAD_IN_WORDS, context, heading_of, is_sponsored, ranked, slug, study_answer
+from cardgen.extract.common import (
+    LEAD_IN_WORDS,
+    context,
+    heading_of,
+    is_logistics,
+    is_sponsored,
+    ranked,
+    slug,
+    study_answer,
+)
 from cardgen.markup import MATH_OR_CODE, UNSPACED, escape
 from cardgen.model import Card, Diagnostic, Note, Sentence, Text
 from cardgen.settings import HIDDEN_WORDS
@@ -408,7 +417,9 @@ def extract(note: Note, options: ExtractOptions, hints: list[Diagnostic]) -> lis
     for section in note.sections:
         if not section.claims:
             continue
-        if is_sponsored(section):  # an advert: its claims' anchors are taken, so the others' stay
+        # an advert, or the show's list of chapters (its lines are titles, not claims): their anchors are
+        # taken, so the others' stay
+        if is_sponsored(section) or (section.heading is not None and is_logistics(section.heading.plain)):
             for _ in section.claims:
                 next_anchor()
             continue
