@@ -879,6 +879,19 @@ def test_a_line_above_the_first_section_names_the_video_of_a_note_without_one() 
     assert note.sections[-1].claims[0].moments == (Moment(12),)
 
 
+def test_frontmatter_keys_are_read_whatever_their_case_but_not_the_identity() -> None:
+    """Before, "Title:" and "URL:" (Notion's importer, many templates) were not read: the file name was the
+    title and the note warned that it had no video, with "URL:" right there."""
+    note, diagnostics = parse("---\nTitle: The Feynman Technique\nURL: https://www.youtube.com/watch?v=_f-qkGJBPts\n"
+                              "Tags: [learning]\nID: 42\n---\n\n## Steps\n\nExplain the concept in plain words to a "
+                              "twelve-year-old child. [01:40]\n", stem="feynman")
+    assert (note.title, note.video, note.tags, note.key) == ("The Feynman Technique", "_f-qkGJBPts", ("learning",),
+                                                             "feynman")
+    assert diagnostics == []
+    note, _ = parse("---\ntitle: Own case wins\nTitle: Other\n---\n\nText.\n")
+    assert note.title == "Own case wins"
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

@@ -109,8 +109,22 @@ def _split(path: str, text: str) -> tuple[dict[str, Any], str, int]:
 
 
 def _key_line(text: str, key: str) -> int:
-    at = text.find(f"\n{key}:")
-    return text.count("\n", 0, at) + 2 if at >= 0 else 1
+    found = re.search(rf"\n{re.escape(key)}:", text, re.I)  # (as written: "URL:" is url's line)
+    return text.count("\n", 0, found.start()) + 2 if found else 1
+
+
+# Keys are read whatever their case ("Title:", "URL:", "VideoID:", as Notion's importer and many templates
+# write them); one written in cardgen's own case wins. Not the note's identity (id, cardgen_id) nor the
+# opt-out: a property "ID:" of another tool must not change every card's identity.
+_KEYS = {k.lower(): k for k in (*_ID_KEYS, *_URL_KEYS, *MEDIA_KEYS, "title", "tags", "deck", "channel")}
+
+
+def _in_known_case(meta: dict[Any, Any]) -> dict[Any, Any]:
+    for key in list(meta):
+        known = _KEYS.get(key.lower()) if isinstance(key, str) else None
+        if known is not None and known not in meta:
+            meta[known] = meta[key]
+    return meta
 
 
 def _media(path: str, text: str, meta: dict[str, Any], warnings: list[Diagnostic]) -> Source | None:
@@ -134,6 +148,7 @@ def _media(path: str, text: str, meta: dict[str, Any], warnings: list[Diagnostic
 
 def read_meta(path: str, text: str, stem: str) -> Meta:
     meta, body, body_line = _split(path, text)
+    meta = _in_known_case(meta)
     warnings: list[Diagnostic] = []
     video = None
     for key in _ID_KEYS:
