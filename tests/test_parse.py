@@ -816,6 +816,27 @@ def test_list_items_that_close_with_times_in_order_are_claims_said_then() -> Non
         ("🧠 Reasonable beats rational for most people.", (545,))]
 
 
+@pytest.mark.parametrize(("items", "expected"), [
+    # a chat assistant's outline of a talk: the time in parentheses, before the full stop
+    ("1. **Obvious** – design your environment so the cue is visible (4:30).\n"
+     "2. **Attractive** – pair a habit you need with one you want (7:05).\n"
+     "3. **Easy** – a new habit should take less than two minutes to start (9:20).\n",
+     [("Obvious – design your environment so the cue is visible.", 270),
+      ("Attractive – pair a habit you need with one you want.", 425),
+      ("Easy – a new habit should take less than two minutes to start.", 560)]),
+    # summarize.tech: the time in bold, opening the item
+    ("- **00:00:00** In this section, a computational problem is a relation between inputs and outputs.\n"
+     "- **00:05:00** In this section, an algorithm maps each input to a single output.\n"
+     "- **00:10:00** In this section, the matching algorithm is proved correct by induction.\n",
+     [("In this section, a computational problem is a relation between inputs and outputs.", 0),
+      ("In this section, an algorithm maps each input to a single output.", 300),
+      ("In this section, the matching algorithm is proved correct by induction.", 600)]),
+])
+def test_list_items_with_a_time_in_parentheses_or_in_bold_are_claims_said_then(items: str, expected) -> None:
+    s = section(items)
+    assert [(c.text.plain, c.moments[0].seconds) for c in s.claims] == expected
+
+
 @pytest.mark.parametrize("items", [
     "- The shop opens at 9:30\n- The last train leaves at 23:10\n",  # two: times of day, maybe
     "- Bannister ran the mile in 3:59\n- El Guerrouj ran it in 3:43\n- Another miler ran 3:47\n",  # not in order

@@ -419,9 +419,11 @@ def _in_order(times: list[str], least: int) -> bool:
     return len(seconds) == len(times) and seconds == sorted(seconds)
 
 
-_CLOCK_FIRST = re.compile(rf"^[ \t]*({_CLOCK})[ \t]+(?=[^\sa-z])")  # (not "12:34 people attended …")
-# or that closes it, after its words ("- 💰 Wealth is what you don't see. 00:01:12", as summary tools list highlights)
-_CLOCK_LAST = re.compile(rf"(?<=\S)[ \t]+({_CLOCK})[ \t]*$")
+# (maybe in bold, "- **00:05:00** In this section …"; not "12:34 people attended …")
+_CLOCK_FIRST = re.compile(rf"^[ \t]*(?:\*\*|__)?({_CLOCK})(?:\*\*|__)?[ \t]+(?=[^\sa-z])")
+# or that closes it, after its words ("- 💰 Wealth is what you don't see. 00:01:12", as summary tools list
+# highlights; "- **Make it obvious** – design your environment (4:30).", as chat assistants outline a talk)
+_CLOCK_LAST = re.compile(rf"(?<=\S)[ \t]+\(?({_CLOCK})\)?([.!?]?)[ \t]*$")
 
 
 def _timed_items(items: list[dict[str, Any]]) -> None:
@@ -496,7 +498,7 @@ class _SourceKeepingMarkdown(mistune.Markdown):
                     text = chapter_item(text.lstrip())
                     text = _CLOCK_FIRST.sub(r"[\1] ", text, count=1)
                 elif tok.get("timed_last"):
-                    text = _CLOCK_LAST.sub(r" [\1]", text, count=1)
+                    text = _CLOCK_LAST.sub(r" [\1]\2", text, count=1)
                 elif tok["type"] == "block_text" and ":" in text[:9]:  # a tight list's item
                     text = chapter_item(text.lstrip())
                 elif tok["type"] == "paragraph" and -1 < text.find("\n") < len(text) - 1 and ":" in text:
