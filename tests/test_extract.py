@@ -324,6 +324,12 @@ def test_cloze_hides_a_rarer_word_before_a_common_one(plain, hidden, was):
     assert text == plain.replace(hidden, "{{c1::" + hidden + "}}", 1) and "{{c1::" + was not in text
 
 
+def test_an_icon_opening_a_highlight_makes_no_name_of_the_word_after_it():
+    """Before: "🚀 {{c1::Modern}} networks …", as if "Modern" were a name (summary tools open highlights so)."""
+    plain = "🚀 Modern networks mostly use ReLU instead of sigmoid because it trains faster."
+    assert cloze(_claim(plain)) == plain.replace("ReLU", "{{c1::ReLU}}")
+
+
 @pytest.mark.parametrize("plain,hidden", [
     ("Ken Thompson wrote the first Unix kernel in assembly on a PDP-7.", "Ken Thompson"),  # was "Ken {{Thompson}}"
     ("Bell Labs demonstrated the first point-contact transistor in December 1947.", "Bell Labs"),

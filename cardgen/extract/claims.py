@@ -151,8 +151,16 @@ _SPEAKER = re.compile(r"(?:speaker|spk|host|guest|interviewer|interviewee|narrat
                       re.I)
 
 
+# an icon that opens a highlight ("🚀 Modern networks …", as summary tools write them): the word after it
+# starts the sentence, and is no name for being capitalised
+_ICON = re.compile(r"[^\w\s\"'“‘(\[*]+\s*")
+
+
 def _terms(claim: Sentence) -> Iterator[str]:
     plain = claim.text.plain
+    icon = _ICON.match(plain) if plain[:1] and not plain[0].isalnum() else None
+    if icon:
+        plain = plain[icon.end():]
     for term in claim.terms:
         term = _trim(term)
         if _is_label(term, plain):  # nor are its words: the terms are sought after it
