@@ -913,6 +913,16 @@ def test_frontmatter_keys_are_read_whatever_their_case_but_not_the_identity() ->
     assert note.title == "Own case wins"
 
 
+def test_where_stamps_come_first_a_line_says_what_is_said_then_whole() -> None:
+    """Before, "[00:05] Sunlight contains all colours. Blue light …" was a claim of its first sentence only,
+    too short to be a card: the line made none, and "So why is the sky {{c1::blue}}?" was all of its own."""
+    s = section("[00:00] So why is the sky blue? The short answer is Rayleigh scattering by air molecules.\n"
+                "[00:05] Sunlight contains all colours. Blue light has a much shorter wavelength than red light.\n")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("So why is the sky blue? The short answer is Rayleigh scattering by air molecules.", (0,)),
+        ("Sunlight contains all colours. Blue light has a much shorter wavelength than red light.", (5,))]
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

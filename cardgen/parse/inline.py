@@ -355,17 +355,24 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
     """Top-level inline tokens -> sentences, each with its line offset in the paragraph.
 
     A stamp belongs to the sentence it follows: ``Claim [t]. Next`` and ``Claim. <a>[t]</a> Next``.
+    Where stamps come first (``[t] Claim. More of it.``, a transcript's segments), a stamp's line is
+    one sentence: what it says then, whole (its second sentence had no moment, and was no claim).
     """
     current: list[Token] = []  # the last sentence's tokens
     sentences: list[tuple[list[Token], int]] = [(current, 0)]
     lines = 0
     ended = False  # the last text ended a sentence, and only stamps followed it
     last = len(tokens) - 1
-    leading: bool | None = None  # _stamps_first, read at the first line break (most paragraphs have none)
+    # _stamps_first, read at the first line break (most paragraphs have none), unless a stamp opens it
+    leading: bool | None = True if tokens and tokens[0]["type"] == "stamp" else None
     for i, tok in enumerate(tokens):
         kind = tok["type"]
         if kind == "text":
             raw = tok["raw"]
+            if leading:  # a line is one sentence: it ends at the next stamp's line
+                if raw:
+                    current.append(tok)
+                continue
             if ended and current and _STARTS_SENTENCE.match(raw):
                 current = []
                 sentences.append((current, lines))
