@@ -718,6 +718,19 @@ def test_a_link_to_a_moment_that_only_points_at_it_is_a_stamp(label: str) -> Non
     assert seconds(claim.moments) == (62,)
 
 
+def test_a_link_of_a_pointing_word_after_its_sentence_is_a_stamp_and_inside_it_a_word() -> None:
+    """Before, "… 99 times in 100. [watch](…&t=242)" took the moment but ran on into the next sentence:
+    "… in 100. watch {{c1::Marilyn}} vos Savant's …"."""
+    url = "https://www.youtube.com/watch?v=kCc8FmEb1nY&t=242"
+    s = section(f"With 100 doors, switching wins ninety-nine times in a hundred. [watch]({url})\n"
+                "Marilyn vos Savant's column about the puzzle drew ten thousand letters. [06:50]\n"
+                f"As the [video]({url.replace('242', '300')}) shows, the host never opens the door with the car.")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("With 100 doors, switching wins ninety-nine times in a hundred.", (242,)),
+        ("Marilyn vos Savant's column about the puzzle drew ten thousand letters.", (410,)),
+        ("As the video shows, the host never opens the door with the car.", (300,))]
+
+
 def test_a_link_to_a_fraction_of_a_second_is_a_stamp() -> None:
     """Before, "[▶](…#t=62.35)" (Media Extended's link to a web video) was no moment: its sentence made no
     claim, and "▶" led the next one."""

@@ -334,11 +334,23 @@ class _BlockParser(mistune.BlockParser):
 
 
 # a link's label that only says "here is the moment": "▶", "🔗", "**02:03**", "Watch at 4:10", "Time 0:12:34"
+# a word that only points at the moment ("… 99 times in 100. [watch](…&t=242)"): after its sentence's end, a
+# stamp; inside a sentence ("as the [video](…&t=62) shows"), a word of it
+_POINTER_LABEL = re.compile(r"(?:watch|view|see|play|listen|source|clip|video|link|here)(?:\s+(?:here|it|this|now|"
+                            r"clip|video|on youtube))?[.!]?", re.I)
 _MOMENT_LABEL = re.compile(rf"(?:(?:watch|time|play|jump to|at)\s*)*(?:at\s*)?\(?{STAMP}\)?", re.I)
 
 
 def _label_text(tokens: list[dict[str, Any]]) -> str:
     return "".join(t.get("raw", "") if "children" not in t else _label_text(t["children"]) for t in tokens)
+
+
+def _after_sentence(tokens: list[dict[str, Any]]) -> bool:
+    """Whether what comes before ends a sentence (or there is nothing before)."""
+    if not tokens:
+        return True
+    last = tokens[-1]
+    return last["type"] == "text" and last["raw"].rstrip(" \t([").endswith((".", "!", "?", ";", ":", ")"))
 
 
 class _InlineParser(mistune.InlineParser):
@@ -358,7 +370,8 @@ class _InlineParser(mistune.InlineParser):
             if seconds is not None:
                 label = _label_text(tok["children"]).strip()
                 video = youtube_id(url)
-                if video and (not any(c.isalnum() for c in label) or _MOMENT_LABEL.fullmatch(label)):
+                if video and (not any(c.isalnum() for c in label) or _MOMENT_LABEL.fullmatch(label)
+                              or (_POINTER_LABEL.fullmatch(label) and _after_sentence(state.tokens[:-1]))):
                     state.tokens[-1] = {"type": "stamp", "raw": url,
                                         "attrs": {"parts": [], "seconds": seconds, "video": video}}
         return end
