@@ -316,6 +316,8 @@ def test_a_single_tag_in_a_heading_is_a_word() -> None:
     ("Gradient descent - 1:02:03", "Gradient descent", 3723),
     ("⏱️ 12:34 Gradient descent", "Gradient descent", 754),  # after a clock icon, any time
     ("▶ 02:34 - Gradient descent", "Gradient descent", 154),
+    ("Identity-based habits (12:10–18:30)", "Identity-based habits", 730),  # a chapter's span: its start
+    ("00:50:00 - 01:20:00", "50:00", 3000),  # was "what are the key points about 01:20:00?"
 ])
 def test_a_chapter_time_in_a_heading_is_the_sections_moment(heading: str, plain: str, moment: int) -> None:
     """YouTube chapter lists as headings: before, the time stayed in the question and the card linked

@@ -395,9 +395,10 @@ _PLAIN_CLOCK = r"0\d?:\d{2}(?::\d{2})?|\d{1,2}:\d{2}:\d{2}"
 # (maybe after an icon, "▶ 05:30 - Setup"; after a clock's, any time: "⏱️ 15:45 Licensing")
 _CHAPTER_FIRST = re.compile(rf"^(?:[^\x00-\x7f\w\s]\ufe0f?\s*)?(?:\(({_CLOCK})\)\s*|({_CLOCK})(?!:\d)\s*[-–—:|]\s*|"
                             rf"({_PLAIN_CLOCK})\s+)(?=\S)|^[⏱⏰⌚\U0001f550-\U0001f567]\ufe0f?\s*({_CLOCK})\s+(?=\S)")
+_TO = rf"(?:\s*[-–—]\s*{_CLOCK})?"  # the end of a chapter's span, "(12:10–18:30)": its start is its moment
 # "Adam (14:20)"; after a dash only a time that can be no ratio: "Pipes — 02:10", not "Aspect ratio — 16:10"
-_CHAPTER_LAST = re.compile(rf"(?:\s*\(({_CLOCK})\)|\s+[-–—|]\s*({_PLAIN_CLOCK}))\s*$")
-_CHAPTER_ONLY = re.compile(rf"\(?({_CLOCK})\)?")  # "## 12:00": a section of chapter times, one a heading
+_CHAPTER_LAST = re.compile(rf"(?:\s*\(({_CLOCK}){_TO}\)|\s+[-–—|]\s*({_PLAIN_CLOCK}))\s*$")
+_CHAPTER_ONLY = re.compile(rf"\(?({_CLOCK}){_TO}\)?")  # "## 12:00": a section of chapter times, one a heading
 
 
 def chapter_stamp(heading: str) -> str:
