@@ -908,8 +908,10 @@ def test_a_line_that_names_a_sections_video_gives_its_bare_stamps_that_video() -
     assert not any("Video:" in text.plain for block in week1.blocks for _, text in block.units)
 
 
-def test_a_line_above_the_first_section_names_the_video_of_a_note_without_one() -> None:
-    note, diagnostics = parse("# Intro to Rust\n\nVideo: https://www.youtube.com/watch?v=VFIOSWy93H0\n\n"
+@pytest.mark.parametrize("line", ["Video: https://www.youtube.com/watch?v=VFIOSWy93H0",
+                                  "![](https://www.youtube.com/watch?v=VFIOSWy93H0)"])  # Obsidian's embed
+def test_a_line_above_the_first_section_names_the_video_of_a_note_without_one(line: str) -> None:
+    note, diagnostics = parse(f"# Intro to Rust\n\n{line}\n\n"
                               "## Ownership\n\nEach value in Rust has exactly one owner at any given time. [00:12]\n")
     assert note.video == "VFIOSWy93H0" and diagnostics == []
     assert note.sections[-1].claims[0].moments == (Moment(12),)

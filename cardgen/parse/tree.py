@@ -16,9 +16,10 @@ _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rew
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
 # a sentence that opens so is about the one before it ("It is calculated as …", "This approach …")
 # a line that names the video a section is about ("Video: https://youtu.be/…" under "## Week 1" of a course's
-# note): the section's bare stamps are moments of that video, and the line is no content
-_SECTION_VIDEO = re.compile(r"(?:(?:video|source|watch|lecture|recording|link|url)\s*:\s*)?<?(https?://\S+?)>?",
-                            re.I)
+# note, or Obsidian's embed of it, "![](https://youtu.be/…)"): the section's bare stamps are moments of that
+# video, and the line is no content
+_SECTION_VIDEO = re.compile(r"(?:(?:video|source|watch|lecture|recording|link|url)\s*:\s*)?"
+                            r"(?:<?(https?://\S+?)>?|!?\[[^\]\n]*\]\((https?://[^)\s]+)\))", re.I)
 _REFERS_BACK = re.compile(r"(?:It|Its|This|These|That|Those|They|Their|He|His|She|Her|Such)\b")
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 SHORT_SENTENCE_WORDS = 3  # a shorter stamped sentence is a topic or a greeting: no hint either
@@ -133,7 +134,7 @@ class Walker:
         """Whether the paragraph, first in its section, only names the video the section is about (which
         it then is); above the note's first section, of a note without one, the note's video."""
         m = _SECTION_VIDEO.fullmatch(tok["src"].strip())
-        video = youtube_id(m.group(1)) if m else None
+        video = youtube_id(m.group(1) or m.group(2)) if m else None
         if video is not None:
             self.loc.line_of(tok["src"])
             if self.ctx.video is None and not self.ctx.own_media and level <= 1:
