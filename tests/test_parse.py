@@ -909,7 +909,9 @@ def test_a_line_that_names_a_sections_video_gives_its_bare_stamps_that_video() -
 
 
 @pytest.mark.parametrize("line", ["Video: https://www.youtube.com/watch?v=VFIOSWy93H0",
-                                  "![](https://www.youtube.com/watch?v=VFIOSWy93H0)"])  # Obsidian's embed
+                                  "![](https://www.youtube.com/watch?v=VFIOSWy93H0)",  # Obsidian's embed
+                                  '<iframe width="560" src="https://www.youtube.com/embed/VFIOSWy93H0?si=x" '
+                                  'allowfullscreen></iframe>'])
 def test_a_line_above_the_first_section_names_the_video_of_a_note_without_one(line: str) -> None:
     note, diagnostics = parse(f"# Intro to Rust\n\n{line}\n\n"
                               "## Ownership\n\nEach value in Rust has exactly one owner at any given time. [00:12]\n")

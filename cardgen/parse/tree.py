@@ -19,7 +19,8 @@ _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written
 # note, or Obsidian's embed of it, "![](https://youtu.be/…)"): the section's bare stamps are moments of that
 # video, and the line is no content
 _SECTION_VIDEO = re.compile(r"(?:(?:video|source|watch|lecture|recording|link|url)\s*:\s*)?"
-                            r"(?:<?(https?://\S+?)>?|!?\[[^\]\n]*\]\((https?://[^)\s]+)\))", re.I)
+                            r"(?:<?(https?://\S+?)>?|!?\[[^\]\n]*\]\((https?://[^)\s]+)\))"
+                            r"|<iframe\b[^>]*?\bsrc\s*=\s*[\"'](https?://[^\"']+)[\"'][^>]*>\s*(?:</iframe>)?", re.I)
 _REFERS_BACK = re.compile(r"(?:It|Its|This|These|That|Those|They|Their|He|His|She|Her|Such)\b")
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 SHORT_SENTENCE_WORDS = 3  # a shorter stamped sentence is a topic or a greeting: no hint either
@@ -112,8 +113,9 @@ class Walker:
                 current = _Open(text, tuple(t for _, t in stack), level, line, moments)
                 self.ctx.section_video = None
                 continue
-            if (tok["type"] == "paragraph" and not current.blocks and "://" in tok.get("src", "")
-                    and self._names_video(tok, current.level)):
+            if (not current.blocks and tok["type"] in ("paragraph", "block_html")
+                    and "://" in (source := tok.get("src") or tok.get("raw", ""))
+                    and self._names_video(source, current.level)):
                 continue
             if current.heading is None and self._intro_debris(tok):
                 continue
@@ -130,13 +132,14 @@ class Walker:
                                 tuple(s.sink.callouts), tuple(s.sink.claims), last, tuple(s.sink.loose)))
         return moments[-1] if moments else last
 
-    def _names_video(self, tok: Token, level: int) -> bool:
-        """Whether the paragraph, first in its section, only names the video the section is about (which
-        it then is); above the note's first section, of a note without one, the note's video."""
-        m = _SECTION_VIDEO.fullmatch(tok["src"].strip())
-        video = youtube_id(m.group(1) or m.group(2)) if m else None
+    def _names_video(self, source: str, level: int) -> bool:
+        """Whether the block (a paragraph, an <iframe>), first in its section, only names the video the
+        section is about (which it then is); above the note's first section, of a note without one, the
+        note's video."""
+        m = _SECTION_VIDEO.fullmatch(source.strip())
+        video = youtube_id(next(url for url in m.groups() if url)) if m else None
         if video is not None:
-            self.loc.line_of(tok["src"])
+            self.loc.line_of(source)
             if self.ctx.video is None and not self.ctx.own_media and level <= 1:
                 self.ctx.video = video
             else:
