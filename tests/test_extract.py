@@ -176,6 +176,17 @@ def test_chinese_and_japanese_claims_make_cards() -> None:
     ]
 
 
+def test_hindi_sentences_end_at_their_danda_and_hide_a_whole_word() -> None:
+    """Before, "।" ended no sentence (two claims ran into one card with two moments), and a vowel sign
+    split every word ("प्रकाश" read as "प", "रक", "श"), so nothing could be hidden: no card."""
+    cards = cards_of("t.md", "---\ntitle: प्रकाश संश्लेषण\nvideoId: abcdefghijk\n---\n\n## परिचय\n\n"
+                     "प्रकाश संश्लेषण वह प्रक्रिया है जिसमें पौधे सूर्य के प्रकाश से भोजन बनाते हैं। [00:40] "
+                     "इस प्रक्रिया में कार्बन डाइऑक्साइड और पानी से ग्लूकोज़ बनता है। [01:25]\n")
+    assert [(c.front, [m.seconds for m in c.moments]) for c in cards if c.extractor == "claims"] == [
+        ("प्रकाश संश्लेषण वह {{c1::प्रक्रिया}} है जिसमें पौधे सूर्य के प्रकाश से भोजन बनाते हैं।", [40]),
+        ("इस प्रक्रिया में कार्बन {{c1::डाइऑक्साइड}} और पानी से ग्लूकोज़ बनता है।", [85])]
+
+
 def test_a_chinese_answer_is_cut_to_study_size() -> None:
     sentences = "".join(f"第{i}个句子说明了一个非常具体而且相当重要的事实。" for i in range(12))
     [card] = cards_of("t.md", f"---\ntitle: T\n---\n\n## 概念\n\n{sentences}\n")

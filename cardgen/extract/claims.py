@@ -61,7 +61,12 @@ _NUMBER = re.compile(r"(?<![\d.:])\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+(?![\d:])|"
 # a word of four letters or more; in a claim with other letters than ASCII's, in any script that
 # puts spaces between words (five times slower a search: most claims are ASCII)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{3,}")
-_ANY_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-]){3,}")
+# (the vowel signs and viramas of the scripts of India are no word characters to Python: "प्रकाश" is one word)
+_INDIC_MARKS = "\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963\u0981-\u0983\u09bc-\u09d7\u0a01-\u0a03" \
+               "\u0a3c-\u0a51\u0a81-\u0a83\u0abc-\u0acd\u0b01-\u0b03\u0b3c-\u0b57\u0b82\u0bbe-\u0bd7\u0c00-\u0c04" \
+               "\u0c3c-\u0c56\u0c81-\u0c83\u0cbc-\u0cd6\u0d00-\u0d03\u0d3b-\u0d57\u0d81-\u0d83\u0dca-\u0df3"
+_ANY_WORD = re.compile(rf"[^\W\d_](?:[^\W\d_]|[{_INDIC_MARKS}]|['’-]){{3,}}")
+_INDIC_MARK = re.compile(f"[{_INDIC_MARKS}]")
 # without a tagger, word endings tell nouns (worth hiding) from adjectives, adverbs and verbs
 _NOUNISH = re.compile(r"(tion|sion|ment|ness|ity|ance|ence|ism|ist|ogy|graphy|ics|ship|ure|age|er|or|ers|ors)$")
 _NOT_NOUN = re.compile(r"(ly|ing|ed|ous|ive|able|ible|ful|less|al|ic|ical|ant|ent)$")
@@ -244,7 +249,8 @@ def _spots(term: str, text: str, low: str) -> list[int]:
 def _joins(c: str) -> bool:
     """Whether ``c`` next to a term makes it part of a longer word (in Chinese or Japanese, written
     without spaces, no character does)."""
-    return (c.isalnum() or c == "_") and (c.isascii() or UNSPACED.match(c) is None)
+    return (c.isalnum() or c == "_" or _INDIC_MARK.match(c) is not None) and (
+        c.isascii() or UNSPACED.match(c) is None)
 
 
 def cloze(claim: Sentence, max_words: int = HIDDEN_WORDS, shown: Breadcrumb | None = None) -> str | None:

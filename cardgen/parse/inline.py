@@ -27,11 +27,13 @@ _EMPTY_EMPHASIS = re.compile(rf"(\*\*|__|\*|_)({_MARK}[\s,;]*)+\1")
 # any script, so also a letter of one without case (and a lowercase Greek σ); a brand such as
 # iPhone; or a symbol: `code`, $100, an emoji. Not an ASCII lowercase word: "approx. five".
 _OPENER = r"(?:[\"“‘(\[]?(?:[^\W_a-z]|[a-z]+[A-Z])|[^\w\s\-–—,;:.!?)\]}\"'”’“‘(\[])"
-_BOUNDARY = re.compile(rf"[.!?]([\"”’')\]]*)\s+(?={_OPENER})")
+# (Hindi and the other scripts of India end one with a danda, । or ॥, then a space)
+_BOUNDARY = re.compile(rf"[.!?।॥]([\"”’')\]]*)\s+(?={_OPENER})")
 # (Chinese and Japanese end a sentence with 。！？ and no space after it: sought only in text that is not ASCII)
 _WIDE_BOUNDARY = re.compile(rf"{_BOUNDARY.pattern}|[。！？]([」』”’)）]*)\s*(?=\S)")
 _WIDE_STOPS = ("。", "！", "？")
-_STOPS = (".", "!", "?", *_WIDE_STOPS)
+_DANDAS = ("।", "॥")
+_STOPS = (".", "!", "?", *_WIDE_STOPS, *_DANDAS)
 _STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
 _OPENS = re.compile(_OPENER)
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "J.F. Ossanna", "U.S. markets": no sentence ends there
@@ -302,10 +304,10 @@ _CLOSING_ANY = _CLOSING + "」』）"  # (and its 。！？ in Chinese or Japane
 def _split_text(raw: str) -> list[str]:
     # a boundary is a . ! or ? with a letter or digit somewhere after it, so the last ones, with
     # what may close them, cannot be one: none before them (most tokens) and there is none to search for
-    head = raw.rstrip().rstrip(_CLOSING + ".!?")
+    head = raw.rstrip().rstrip(_CLOSING + ".!?।॥")
     ascii = head.isascii()
     if "." not in head and "!" not in head and "?" not in head and (ascii or not any(
-            stop in head for stop in _WIDE_STOPS)):
+            stop in head for stop in (*_WIDE_STOPS, *_DANDAS))):
         return [raw]
     pieces, start = [], 0
     for m in (_BOUNDARY if ascii else _WIDE_BOUNDARY).finditer(raw):
@@ -314,7 +316,7 @@ def _split_text(raw: str) -> list[str]:
             start = m.end()
             continue
         word = raw[:m.start() + 1].rsplit(None, 1)[-1]  # up to and with the . ! or ?
-        stem = word.rstrip(".!?").lower()
+        stem = word.rstrip(".!?।॥").lower()
         if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()) or _INITIALS.fullmatch(stem):
             continue
         pieces.append(raw[start:m.end(1)])
