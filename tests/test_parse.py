@@ -942,6 +942,14 @@ def test_where_stamps_come_first_a_line_says_what_is_said_then_whole() -> None:
         ("Sunlight contains all colours. Blue light has a much shorter wavelength than red light.", (5,))]
 
 
+def test_full_width_brackets_hold_stamps_and_a_line_that_ends_a_sentence_ends_a_stamp_first_line() -> None:
+    """Before, 【05:40】 and ［13:05］ were words. The first line opens with its stamp, the second ends with
+    one: each is its own claim (the whole of a stamp's line, up to its end)."""
+    s = section("【05:40】温度越高，原子的运动就越剧烈。\n水在一百摄氏度的时候沸腾。［13:05］")
+    assert [(c.text.plain, seconds(c.moments)) for c in s.claims] == [
+        ("温度越高，原子的运动就越剧烈。", (340,)), ("水在一百摄氏度的时候沸腾。", (785,))]
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

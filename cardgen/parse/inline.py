@@ -371,9 +371,10 @@ def split_sentences(tokens: list[Token]) -> list[tuple[list[Token], int]]:
         kind = tok["type"]
         if kind == "text":
             raw = tok["raw"]
-            if leading:  # a line is one sentence: it ends at the next stamp's line
+            if leading:  # a line is one sentence (what is said at its stamp): split at line ends only
                 if raw:
                     current.append(tok)
+                ended = _ends_sentence(raw) or (ended and bool(_ONLY_PUNCT.match(raw)))
                 continue
             if ended and current and _STARTS_SENTENCE.match(raw):
                 current = []

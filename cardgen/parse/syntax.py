@@ -35,7 +35,8 @@ ANCHOR = (r"<a\s[^>\n]{0,300}?\bdata-t\s*=\s*[\"'](?P<anchor_t>[^\"'\n]{0,40})[\
 STAMP_LINK = (rf"\[\s*(?:[▶►⏵⏯🎬🎥📺⏱🕐]\ufe0f?\s*)?(?P<link_label>{_RUN})(?:\s+Opens in a new window)?\s*\]"
               r"\(\s*(?P<link_url>[^)\s]{0,400})\s*\)")
 # ``(?:\((?=<a\b))?`` swallows the ``(`` of the malformed hybrid ``[00:39:52](<a ...>``.
-BARE_STAMP = rf"\[\s*(?P<bare_label>{_RUN})\s*\](?:\((?=<a\b))?(?!\()"
+# (or in full-width brackets, as Chinese and Japanese notes write them: 【05:40】, ［13:05］)
+BARE_STAMP = rf"[\[［【]\s*(?P<bare_label>{_RUN})\s*[\]］】](?:\((?=<a\b))?(?!\()"
 # a time of hours, minutes and seconds in parentheses, as transcripts write it ("Speaker 2 (00:02:30): …",
 # Readwise's "(Time 0:45:10)"), after a label or at the end of a sentence or line: no ratio or verse has
 # three parts ("(12:34)" stays words), and one inside a sentence is its words ("the record (2:01:09) stands")
@@ -263,7 +264,7 @@ def video_notes(md: mistune.Markdown) -> None:
     # which is quadratic over long runs of spaces
     md.inline.register("stamp_anchor", ANCHOR, parse_anchor, before="inline_html", start_chars="<")
     md.inline.register("stamp_link", STAMP_LINK, parse_stamp_link, before="link", start_chars="[")
-    md.inline.register("stamp_bare", BARE_STAMP, parse_bare_stamp, before="link", start_chars="[")
+    md.inline.register("stamp_bare", BARE_STAMP, parse_bare_stamp, before="link", start_chars=("[", "［", "【"))
     md.inline.register("stamp_paren", PAREN_STAMP, parse_paren_stamp, before="link", start_chars="(")
     md.inline.register("wikilink", WIKILINK, parse_wikilink, before="link", start_chars=("!", "["))
     md.inline.register("display_math", DISPLAY_MATH, parse_display_math, before="escape", start_chars=("$", "\\"))
