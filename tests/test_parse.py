@@ -950,6 +950,17 @@ def test_full_width_brackets_hold_stamps_and_a_line_that_ends_a_sentence_ends_a_
         ("温度越高，原子的运动就越剧烈。", (340,)), ("水在一百摄氏度的时候沸腾。", (785,))]
 
 
+def test_otter_turns_open_with_their_speaker_and_time() -> None:
+    """Before, an Otter.ai export ("Dr. Amy Chen  0:14", then what she said) made no claim at all."""
+    s = section("Dr. Amy Chen  0:14\nThe key players are B cells, which make antibodies, and T cells.\n\n"
+                "Dr. Amy Chen  1:12\nDendritic cells carry the antigen to the nearest lymph node.\n")
+    assert [(c.text.plain, seconds(c.moments), c.line) for c in s.claims] == [
+        ("The key players are B cells, which make antibodies, and T cells.", (14,), 4),
+        ("Dendritic cells carry the antigen to the nearest lymph node.", (72,), 7)]
+    one = section("Final score  3:2\nThe home side won after extra time in a tense final.\n")  # one: no transcript
+    assert one.claims == ()
+
+
 def test_a_stamp_in_bold_ends_its_sentence_as_a_plain_one_does() -> None:
     """Before, "… each day. **[12:34]**" at a line's end gave the next line's sentence to its claim."""
     s = section("Adenosine builds up in the brain the longer we stay awake each day. **[12:34]**\n"

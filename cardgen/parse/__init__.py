@@ -9,7 +9,7 @@ from cardgen.markup import fix_mojibake
 from cardgen.model import Diagnostic, Note
 from cardgen.parse.frontmatter import Meta, read_meta, tag
 from cardgen.parse.inline import Context
-from cardgen.parse.syntax import create_parser, hide_comments, hide_fields, timestamp_blocks
+from cardgen.parse.syntax import create_parser, hide_comments, hide_fields, speaker_turns, timestamp_blocks
 from cardgen.parse.tree import Walker
 from cardgen.timestamps import note_has_slip, youtube_id
 
@@ -42,7 +42,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     diagnostics = list(meta.warnings)
     if not meta.enabled:
         return None, diagnostics
-    body, block_url = timestamp_blocks(hide_fields(hide_comments(meta.body)))
+    body, block_url = timestamp_blocks(speaker_turns(hide_fields(hide_comments(meta.body))))
     # the Timestamp Notes plugin names the video in the note's text, not its frontmatter
     video = meta.video or (youtube_id(block_url) if block_url and meta.media is None else None)
     try:

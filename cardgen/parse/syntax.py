@@ -435,6 +435,20 @@ def _in_order(times: list[str], least: int) -> bool:
 
 
 # (maybe in bold, "- **00:05:00** In this section …"; not "12:34 people attended …")
+# Otter.ai's transcript: each turn opens with its speaker and time, apart, on a line of their own ("Dr. Amy
+# Chen  0:14"), what was said on the lines after it (not a table's row, a heading, a list item or a quote)
+_TURN = re.compile(rf"^[ \t]*[^\s\[\]|#>*+-][^\n\[\]|]{{0,39}}?\S[ \t]{{2,}}({_CLOCK})[ \t]*$(\n(?=.*\S))?", re.M)
+
+
+def speaker_turns(text: str) -> str:
+    """A note of two or more such turns, in order: each turn's time opens the line after it, whose words
+    are the claim (the turn's own line is emptied, so lines still count; the speaker's name, on no card,
+    goes)."""
+    if "  " not in text or not _in_order([time for time, _ in _TURN.findall(text)], 2):
+        return text
+    return _TURN.sub(lambda m: f"\n[{m.group(1)}] " if m.group(2) else f"[{m.group(1)}]", text)
+
+
 _CLOCK_FIRST = re.compile(rf"^[ \t]*(?:\*\*|__)?({_CLOCK})(?:\*\*|__)?[ \t]+(?=[^\sa-z])")
 # or that closes it, after its words ("- 💰 Wealth is what you don't see. 00:01:12", as summary tools list
 # highlights; "- **Make it obvious** – design your environment (4:30).", as chat assistants outline a talk)
