@@ -335,6 +335,17 @@ def test_cloze_hides_a_rarer_word_before_a_common_one(plain, hidden, was):
     assert text == plain.replace(hidden, "{{c1::" + hidden + "}}", 1) and "{{c1::" + was not in text
 
 
+def test_a_capitalised_word_after_a_sentence_end_inside_a_claim_is_no_name():
+    """A transcript's line is one claim, of several sentences: before, "This is a three. {{c1::It's}} sloppily
+    written …", as if "It's" were a name."""
+    note = ("---\ntitle: But what is a neural network\nvideoId: abcdefghijk\n---\n\n## Transcript\n\n"
+            "0:04\nThis is a three. It's sloppily written and rendered at an extremely low resolution of 28x28 pixels.\n"
+            "0:11\nBut your brain has no trouble at all recognizing it as a three.\n")
+    fronts = [c.front for c in cards_of("t.md", note) if c.extractor == "claims"]
+    assert fronts[0] == ("This is a three. It&#x27;s sloppily written and rendered at an extremely low "
+                         "{{c1::resolution}} of 28x28 pixels.")
+
+
 def test_an_icon_opening_a_highlight_makes_no_name_of_the_word_after_it():
     """Before: "🚀 {{c1::Modern}} networks …", as if "Modern" were a name (summary tools open highlights so)."""
     plain = "🚀 Modern networks mostly use ReLU instead of sigmoid because it trains faster."

@@ -49,7 +49,8 @@ whenever wherever whatever whoever whichever
 """.split())
 # a capitalised run that does not start the sentence: a name, a product, an acronym ("Node.js" whole)
 _NAME_WORD = r"[A-Z][\w'’-]*(?:\.[A-Za-z][\w'’-]*)*[A-Za-z0-9]"
-_NAME = re.compile(rf"(?<=[^\s] )(?<!\d )({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})(?![\w])")
+# (not after a sentence's end inside the claim: "This is a three. It's sloppily written …", a transcript's line)
+_NAME = re.compile(rf"(?<=[^\s] )(?<!\d )(?<![.!?] )({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})(?![\w])")
 # two or more that start it ("Ken Thompson wrote …", not "The Node.js runtime", "Using React Hooks")
 _OPENING_NAME = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}(?![\w])")
 # a clock time or a ratio whole ("9:30", "14:05:10", "2.5:1"), else a number with its unit; never
