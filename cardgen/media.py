@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from cardgen.markup import escape
-from cardgen.timestamps import Moment, human, watch_url
+from cardgen.timestamps import LONGEST, Moment, human, parse_parts, to_seconds, watch_url
 
 if TYPE_CHECKING:  # the model holds a Source, so it is imported for annotations only
     from cardgen.model import Note
@@ -39,6 +39,29 @@ LINK_PLACEHOLDERS = ("id", *NOTE_PLACEHOLDERS)  # in --link-template, {id} being
 
 _AUDIO_EXT = {".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac"}
 _VIDEO_EXT = {".mp4", ".m4v", ".webm", ".ogv", ".mov"}
+# a link into a media file at a moment, as Obsidian's Media Extended writes it: ``[[talk.mp4#t=90]]``,
+# ``[[talk.mp4#t=1:30,1:45]]`` (a clip), ``[01:30](talk.mp3#t=90.5)``; the start is seconds, or a clock.
+# (also .mkv, which Media Extended plays in the vault though no browser does)
+_MEDIA_FILE = "|".join(re.escape(ext) for ext in sorted(_AUDIO_EXT | _VIDEO_EXT | {".mkv"}))
+_MEDIA_MOMENT = re.compile(rf"[^#]*(?:{_MEDIA_FILE})#t=(?:npt:)?(?P<start>[\d:.]{{1,12}})(?:,[\d:.]{{0,12}})?", re.I)
+
+
+def media_moment(target: str) -> int | None:
+    """The second a link into a media file starts at (``talk.mp4#t=1:30`` -> 90), else ``None``."""
+    m = _MEDIA_MOMENT.fullmatch(target.strip())
+    if m is None:
+        return None
+    start = m.group("start")
+    if ":" in start:
+        parts = parse_parts(start)
+        return None if parts is None else to_seconds(parts, False)
+    try:
+        seconds = int(float(start))
+    except ValueError:
+        return None
+    return seconds if seconds <= LONGEST else None
+
+
 _VIMEO_HOSTS = {"vimeo.com", "www.vimeo.com", "player.vimeo.com"}
 # podcast apps' episode pages: no audio file, and no way this page is known to open at a moment
 PODCAST_PAGES = {"open.spotify.com", "podcasts.apple.com", "overcast.fm", "pca.st", "castbox.fm", "castro.fm",

@@ -142,27 +142,5 @@ def url_seconds(url: str) -> int | None:
     return None
 
 
-# a link into a media file at a moment, as Obsidian's Media Extended writes it: ``[[talk.mp4#t=90]]``,
-# ``[[talk.mp4#t=1:30,1:45]]`` (a clip), ``[01:30](talk.mp3#t=90.5)``; the start is seconds, or a clock
-_MEDIA_MOMENT = re.compile(r"[^#]*\.(?:mp4|m4v|webm|mkv|mov|ogv|mp3|m4a|wav|ogg|oga|opus|flac|aac)"
-                           r"#t=(?:npt:)?(?P<start>[\d:.]{1,12})(?:,[\d:.]{0,12})?", re.I)
-
-
-def media_moment(target: str) -> int | None:
-    """The second a link into a media file starts at (``talk.mp4#t=1:30`` -> 90), else ``None``."""
-    m = _MEDIA_MOMENT.fullmatch(target.strip())
-    if m is None:
-        return None
-    start = m.group("start")
-    if ":" in start:
-        parts = parse_parts(start)
-        return None if parts is None else to_seconds(parts, False)
-    try:
-        seconds = int(float(start))
-    except ValueError:
-        return None
-    return seconds if seconds <= LONGEST else None
-
-
 def watch_url(video: str, seconds: int) -> str:
     return f"https://www.youtube.com/watch?v={video}&t={seconds}s"

@@ -13,6 +13,7 @@ from cardgen.media import (
     Source,
     classify,
     link,
+    media_moment,
     placeholder_problem,
     player,
 )
@@ -179,3 +180,19 @@ def test_a_media_file_of_the_vault_gets_one_warning_and_its_stamps_make_claims()
     assert (local.video, local.media) == (None, None)
     assert [d.message for d in diagnostics] == ["media '[[lecture.mp4]]' is not an http(s) URL; cards get no link"]
     assert [c.moments for c in local.sections[0].claims] == [(Moment(250),)]
+
+
+@pytest.mark.parametrize(("target", "seconds"), [
+    ("lecture.mp4#t=90", 90),
+    ("lecture.mp4#t=1:30,1:45", 90),  # a clip starts at its first time
+    ("Media/talk.MP3#t=90.5", 90),
+    ("talk.webm#t=npt:01:02:03", 3723),
+    ("talk.m4a#t=,10", None),  # a clip from the start: no moment given
+    ("lecture.mp4", None),
+    ("lecture.mp4#t=99:99", None),
+    ("lecture.mp4#t=1.2.3", None),
+    ("notes.md#t=90", None),  # a page, not a media file
+    ("lecture.mp4#t=" + "9" * 5000, None),
+])
+def test_media_moment(target: str, seconds: int | None) -> None:
+    assert media_moment(target) == seconds

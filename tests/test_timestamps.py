@@ -9,7 +9,6 @@ from cardgen.timestamps import (
     find_parts,
     human,
     is_slip_reading,
-    media_moment,
     note_has_slip,
     parse_parts,
     to_seconds,
@@ -225,22 +224,6 @@ def test_url_seconds(url: str, seconds: int) -> None:
 ])
 def test_url_seconds_none(url: str) -> None:
     assert url_seconds(url) is None
-
-
-@pytest.mark.parametrize(("target", "seconds"), [
-    ("lecture.mp4#t=90", 90),
-    ("lecture.mp4#t=1:30,1:45", 90),  # a clip starts at its first time
-    ("Media/talk.MP3#t=90.5", 90),
-    ("talk.webm#t=npt:01:02:03", 3723),
-    ("talk.m4a#t=,10", None),  # a clip from the start: no moment given
-    ("lecture.mp4", None),
-    ("lecture.mp4#t=99:99", None),
-    ("lecture.mp4#t=1.2.3", None),
-    ("notes.md#t=90", None),  # a page, not a media file
-    ("lecture.mp4#t=" + "9" * 5000, None),
-])
-def test_media_moment(target: str, seconds: int | None) -> None:
-    assert media_moment(target) == seconds
 
 
 # -- watch_url ----------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     for line, raw in ctx.bad_stamps.values():
         diagnostics.append(Diagnostic(path, line, f"stamp {raw} is not a valid time, so it links nowhere; "
                                                   "write it as [mm:ss] or [hh:mm:ss]"))
-    video = ctx.video  # (a note without one in its frontmatter may name it above its first section)
-    if video is None and meta.media is None and not meta.names_media:  # (whose warning says why no link)
+    # (ctx.video: a note without one in its frontmatter may name it above its first section)
+    if ctx.video is None and meta.media is None and not meta.names_media:  # (whose warning says why no link)
         stamped = next((s for s in sections if any(m.video is None for m in s.moments)), None)
         if stamped is not None:
             diagnostics.append(Diagnostic(path, (stamped.claims[0].line if stamped.claims else stamped.line), (
@@ -77,7 +77,7 @@ def parse_note(path: str, text: str, stem: str) -> tuple[Note | None, list[Diagn
     if not meta.titled and sections and sections[0].heading is not None and sections[0].level == 1:
         title = sections[0].heading.plain  # no frontmatter title: the note's "# Title" line
     tags = tuple(dict.fromkeys((*meta.tags, *(t for t in map(tag, ctx.tags) if t)))) if ctx.tags else meta.tags
-    note = Note(path=path, key=meta.key, title=title, video=video, media=meta.media,
+    note = Note(path=path, key=meta.key, title=title, video=ctx.video, media=meta.media,
                 channel=(walker.channel or meta.channel), tags=tags, deck=meta.deck,
                 sections=tuple(sections))
     return note, diagnostics

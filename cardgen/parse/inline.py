@@ -34,6 +34,7 @@ _WIDE_BOUNDARY = re.compile(rf"{_BOUNDARY.pattern}|[。！？]([」』”’)）
 _WIDE_STOPS = ("。", "！", "？")
 _DANDAS = ("।", "॥")
 _STOPS = (".", "!", "?", *_WIDE_STOPS, *_DANDAS)
+_NON_ASCII_STOPS = (*_WIDE_STOPS, *_DANDAS)  # (sought only in text that is not ASCII)
 _STARTS_SENTENCE = re.compile(rf"\s+{_OPENER}")
 _OPENS = re.compile(_OPENER)
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "J.F. Ossanna", "U.S. markets": no sentence ends there
@@ -307,7 +308,7 @@ def _split_text(raw: str) -> list[str]:
     head = raw.rstrip().rstrip(_CLOSING + ".!?।॥")
     ascii = head.isascii()
     if "." not in head and "!" not in head and "?" not in head and (ascii or not any(
-            stop in head for stop in (*_WIDE_STOPS, *_DANDAS))):
+            stop in head for stop in _NON_ASCII_STOPS)):
         return [raw]
     pieces, start = [], 0
     for m in (_BOUNDARY if ascii else _WIDE_BOUNDARY).finditer(raw):

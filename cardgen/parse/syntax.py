@@ -25,7 +25,8 @@ import mistune
 from mistune.plugins.footnotes import INLINE_FOOTNOTE, REF_FOOTNOTE, parse_inline_footnote, parse_ref_footnote
 from mistune.plugins.table import table
 
-from cardgen.timestamps import STAMP, find_parts, media_moment, parse_parts, to_seconds, url_seconds, youtube_id
+from cardgen.media import media_moment
+from cardgen.timestamps import STAMP, find_parts, parse_parts, to_seconds, url_seconds, youtube_id
 
 _RUN = rf"{STAMP}(?:\s*(?:-->|[-–—,]|to)\s*{STAMP})*"  # --> as subtitle files write a cue's span
 
@@ -197,9 +198,9 @@ def parse_stamp_link(inline: Any, m: re.Match, state: Any) -> int:
         # a Vimeo note's stamp, "[02:30](https://vimeo.com/76979871#t=150s)": a moment of the note's own video
         _stamp(state, m.group(0), parts, seconds=url_seconds(url))
         return m.end()
-    if video is None and "://" not in url and media_moment(url) is not None:
-        # Media Extended's "[01:30](talk.mp4#t=90)": a moment of the note's own media file
-        _stamp(state, m.group(0), parts, seconds=media_moment(url))
+    in_media = media_moment(url) if video is None and "://" not in url else None
+    if in_media is not None:  # Media Extended's "[01:30](talk.mp4#t=90)": a moment of the note's own media file
+        _stamp(state, m.group(0), parts, seconds=in_media)
         return m.end()
     if video is None:  # a stamp-labelled link somewhere else: keep it as a plain link
         state.append_token({"type": "link", "children": [{"type": "text", "raw": m.group("link_label")}],
@@ -334,11 +335,11 @@ class _BlockParser(mistune.BlockParser):
         return result
 
 
-# a link's label that only says "here is the moment": "▶", "🔗", "**02:03**", "Watch at 4:10", "Time 0:12:34"
 # a word that only points at the moment ("… 99 times in 100. [watch](…&t=242)"): after its sentence's end, a
 # stamp; inside a sentence ("as the [video](…&t=62) shows"), a word of it
 _POINTER_LABEL = re.compile(r"(?:watch|view|see|play|listen|source|clip|video|link|here)(?:\s+(?:here|it|this|now|"
                             r"clip|video|on youtube))?[.!]?", re.I)
+# a link's label that only says "here is the moment": "▶", "🔗", "**02:03**", "Watch at 4:10", "Time 0:12:34"
 _MOMENT_LABEL = re.compile(rf"(?:(?:watch|time|play|jump to|at)\s*)*(?:at\s*)?\(?{STAMP}\)?", re.I)
 
 
@@ -434,7 +435,6 @@ def _in_order(times: list[str], least: int) -> bool:
     return len(seconds) == len(times) and seconds == sorted(seconds)
 
 
-# (maybe in bold, "- **00:05:00** In this section …"; not "12:34 people attended …")
 # Otter.ai's transcript: each turn opens with its speaker and time, apart, on a line of their own ("Dr. Amy
 # Chen  0:14"), what was said on the lines after it (not a table's row, a heading, a list item or a quote)
 _TURN = re.compile(rf"^[ \t]*[^\s\[\]|#>*+-][^\n\[\]|]{{0,39}}?\S[ \t]{{2,}}({_CLOCK})[ \t]*$(\n(?=.*\S))?", re.M)
@@ -449,6 +449,8 @@ def speaker_turns(text: str) -> str:
     return _TURN.sub(lambda m: f"\n[{m.group(1)}] " if m.group(2) else f"[{m.group(1)}]", text)
 
 
+# a list item that opens with a time (maybe in bold, "- **00:05:00** In this section …"; not "12:34 people
+# attended …")
 _CLOCK_FIRST = re.compile(rf"^[ \t]*(?:\*\*|__)?({_CLOCK})(?:\*\*|__)?[ \t]+(?=[^\sa-z])")
 # or that closes it, after its words ("- 💰 Wealth is what you don't see. 00:01:12", as summary tools list
 # highlights; "- **Make it obvious** – design your environment (4:30).", as chat assistants outline a talk)

@@ -14,13 +14,13 @@ from cardgen.timestamps import Moment, youtube_id
 _CALLOUT = re.compile(r"^\s*\[!([A-Za-z][\w-]*)\][+-]?[ \t]*")
 _LLM_RESIDUE = re.compile(r"^(here is|here's) (the|a|your) (modified|revised|rewritten|updated)\b.*:$", re.I)
 _LONG_TITLE_WORDS = 12  # a callout "title" longer than this is the body written on the title line
-# a sentence that opens so is about the one before it ("It is calculated as …", "This approach …")
 # a line that names the video a section is about ("Video: https://youtu.be/…" under "## Week 1" of a course's
 # note, or Obsidian's embed of it, "![](https://youtu.be/…)"): the section's bare stamps are moments of that
 # video, and the line is no content
 _SECTION_VIDEO = re.compile(r"(?:(?:video|source|watch|lecture|recording|link|url)\s*:\s*)?"
                             r"(?:<?(https?://\S+?)>?|!?\[[^\]\n]*\]\((https?://[^)\s]+)\))"
                             r"|<iframe\b[^>]*?\bsrc\s*=\s*[\"'](https?://[^\"']+)[\"'][^>]*>\s*(?:</iframe>)?", re.I)
+# a sentence that opens so is about the one before it ("It is calculated as …", "This approach …")
 _REFERS_BACK = re.compile(r"(?:It|Its|This|These|That|Those|They|Their|He|His|She|Her|Such)\b")
 MIN_CLAIM_WORDS = 6  # "Welcome", "Sponsor: MagicBell": show-note topics, not claims worth a card
 SHORT_SENTENCE_WORDS = 3  # a shorter stamped sentence is a topic or a greeting: no hint either
